@@ -1,0 +1,111 @@
+/**
+ * Shared shapes that cross module boundaries: the normalised mail message, the outcome of one send,
+ * and the seams (token provider, SMTP session, ledger, rate limiter) the sender is assembled from.
+ * Outcomes are data, not exceptions: a `switch` over `kind` must be exhaustive.
+ */
+
+/** A normalised address: display name (optional) and the bare address. */
+export interface MailAddress {
+  name?: string;
+  address: string;
+}
+
+/** An attachment, inline (base64) or fetched from S3 at send time. */
+export type MailAttachment =
+  | { filename: string; contentType?: string; content: string }
+  | { filename: string; contentType?: string; s3: { bucket: string; key: string } };
+
+/** A message after `parseMailMessage`: defaults filled, addresses as objects. */
+export interface MailMessage {
+  version: 1;
+  /** Idempotency key; the consumer falls back to the SQS message id when absent. */
+  id?: string;
+  from?: MailAddress;
+  to: MailAddress[];
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  replyTo: MailAddress[];
+  subject: string;
+  text?: string;
+  html?: string;
+  attachments: MailAttachment[];
+  /** Only `X-` headers. */
+  headers: Record<string, string>;
+  priority?: 'high' | 'normal' | 'low';
+  /** For logs and metrics only; never sent. */
+  tags: Record<string, string>;
+}
+
+/** The class of a failure, as written to the DLQ's `FailureClass` attribute and to metrics. */
+export type FailureClass = 'invalid' | 'rejected' | 'retry' | 'config';
+
+/** A server reply, as far as it is known. */
+export interface SmtpReply {
+  /** Basic code, e.g. 550. */
+  code?: number;
+  /** Enhanced status code, e.g. `5.1.10`. */
+  enhanced?: string;
+  /** The whole reply text. */
+  text: string;
+  /** The SMTP step that got it (`MAIL FROM`, `RCPT TO`, `DATA`, `AUTH XOAUTH2`, `CONN`, ...). */
+  command?: string;
+}
+
+/** What became of one message. */
+export type SendOutcome =
+  | {
+      kind: 'sent';
+      /** Server reply to the end of DATA. */
+      response: string;
+      accepted: string[];
+      /** Recipients refused while others were accepted (still counts as sent). */
+      rejected: string[];
+    }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'rejected'; reason: string; reply?: SmtpReply }
+  | {
+      kind: 'retry';
+      reason: string;
+      reply?: SmtpReply;
+      /** A floor for the backoff, e.g. 60 s after a throttling reply. */
+      minDelaySeconds?: number;
+    }
+  | { kind: 'config'; reason: string; fix: string; reply?: SmtpReply };
+
+/** Supplies OAuth 2.0 access tokens for XOAUTH2 (MSAL owns caching and renewal). */
+export interface TokenProvider {
+  /** `renew` asks for a fresh token, skipping the cache (after the server refused one). */
+  getAccessToken(renew?: boolean): Promise<string>;
+}
+
+/** One authenticated SMTP session, opened for a batch and reused for every message in it. */
+export interface MailSession {
+  /** Sends one composed message; never throws for a server reply: the outcome says what happened. */
+  send(mail: import('nodemailer/lib/mailer/index.js').Options): Promise<SendOutcome>;
+  /** Ends the session (QUIT) and releases the socket. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Result of claiming a message id in the delivery ledger. */
+export type LedgerClaim = 'claimed' | 'already-sent' | 'in-progress';
+
+/** Remembers which message ids were sent, so redelivered or re-enqueued messages are not sent twice. */
+export interface DeliveryLedger {
+  /** Claims `id` before sending. */
+  claim(id: string): Promise<LedgerClaim>;
+  /** Marks `id` as sent (after the server's 250 to DATA). */
+  complete(id: string): Promise<void>;
+  /** Drops the claim after a failed send, so a later attempt may send. */
+  release(id: string): Promise<void>;
+}
+
+/** Per-sending-mailbox budget shared by all concurrent consumers. */
+export interface SendRateLimiter {
+  /** Takes budget for one message with `recipients` recipients; when spent, says how long to wait. */
+  acquire(
+    mailbox: string,
+    recipients: number,
+  ): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
+  /** The server throttled this mailbox: hold back all consumers for `seconds`. */
+  penalize(mailbox: string, seconds: number): Promise<void>;
+}

@@ -1,0 +1,2 @@
+// Runs once in the main vitest process before any worker starts.
+export function setup(): void {}
