@@ -1,0 +1,67 @@
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
+/** A running dynalite (DynamoDB implementation in Node) on 127.0.0.1 with a client pointed at it. */
+export interface DynamoDbEmulator {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  region: string;
+  client: DynamoDBClient;
+  /**
+   * Creates an on-demand table with the string partition key `id`, the shape of both the delivery
+   * ledger and the rate-limit table in `infra/mail-sender.ts`. dynalite has no `UpdateTimeToLive`
+   * and never expires items, which is fine: the ledger and limiter compare expiry times themselves
+   * (real DynamoDB TTL deletes lazily, up to days late, so correctness must not rely on it anyway).
+   */
+  createTable(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+interface DynaliteOptions {
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}
+
+// dynalite is CommonJS without type declarations; this is the one function we use.
+const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server;
+
+/** Starts dynalite in this process (in-memory store) on a free port. */
+export async function startDynamoDbEmulator(region = 'us-east-1'): Promise<DynamoDbEmulator> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({
+    endpoint,
+    region,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+
+  return {
+    endpoint,
+    region,
+    client,
+    async createTable(name) {
+      await client.send(
+        new CreateTableCommand({
+          TableName: name,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      return name;
+    },
+    async stop() {
+      client.destroy();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbDeliveryLedger } from '../../lib/ledger/dynamodb-delivery-ledger.ts';
+import { type DynamoDbEmulator, startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
+
+let dynamo: DynamoDbEmulator;
+let table: string;
+let tableNo = 0;
+let clock: number;
+
+beforeAll(async () => {
+  dynamo = await startDynamoDbEmulator();
+});
+afterAll(async () => {
+  await dynamo.stop();
+});
+beforeEach(async () => {
+  table = await dynamo.createTable(`ledger-${++tableNo}`);
+  clock = Date.UTC(2026, 10, 22, 9, 0, 0);
+});
+
+function ledger(options: { inProgressSeconds?: number; sentTtlSeconds?: number } = {}) {
+  return new DynamoDbDeliveryLedger({
+    client: dynamo.client,
+    tableName: table,
+    now: () => clock,
+    inProgressSeconds: 60,
+    ...options,
+  });
+}
+
+describe('DynamoDbDeliveryLedger against dynalite', () => {
+  it('claims a new id, and a completed id is already-sent for every later claimant', async () => {
+    const first = ledger();
+    expect(await first.claim('order-1')).toBe('claimed');
+    await first.complete('order-1');
+
+    expect(await first.claim('order-1')).toBe('already-sent');
+    expect(await ledger().claim('order-1')).toBe('already-sent');
+  });
+
+  it('stores the sent record with a TTL of the configured window', async () => {
+    const l = ledger({ sentTtlSeconds: 3600 });
+    await l.claim('order-ttl');
+    await l.complete('order-ttl');
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({ TableName: table, Key: { id: { S: 'order-ttl' } } }),
+    );
+    expect(Item?.status?.S).toBe('sent');
+    expect(Number(Item?.expiresAt?.N)).toBe(clock / 1000 + 3600);
+  });
+
+  it('reports in-progress while another attempt holds a live claim', async () => {
+    expect(await ledger().claim('order-2')).toBe('claimed');
+    clock += 59_000;
+    expect(await ledger().claim('order-2')).toBe('in-progress');
+  });
+
+  it('lets a later attempt reclaim once a crashed attempt’s claim has expired', async () => {
+    const crashed = ledger();
+    expect(await crashed.claim('order-3')).toBe('claimed');
+    clock += 61_000;
+    const next = ledger();
+    expect(await next.claim('order-3')).toBe('claimed');
+    // The crashed attempt waking up late must not drop the new owner's claim.
+    await crashed.release('order-3');
+    expect(await ledger().claim('order-3')).toBe('in-progress');
+  });
+
+  it('release after a failed send lets the next attempt send', async () => {
+    const l = ledger();
+    expect(await l.claim('order-4')).toBe('claimed');
+    await l.release('order-4');
+    expect(await ledger().claim('order-4')).toBe('claimed');
+  });
+
+  it('release never undoes a completed send', async () => {
+    const l = ledger();
+    await l.claim('order-5');
+    await l.complete('order-5');
+    await l.release('order-5');
+    expect(await ledger().claim('order-5')).toBe('already-sent');
+  });
+
+  it('forgets a sent id after the TTL window, even before DynamoDB deletes the item', async () => {
+    const l = ledger({ sentTtlSeconds: 600 });
+    await l.claim('order-6');
+    await l.complete('order-6');
+    clock += 599_000;
+    expect(await ledger().claim('order-6')).toBe('already-sent');
+    clock += 2_000;
+    expect(await ledger().claim('order-6')).toBe('claimed');
+  });
+
+  it('lets exactly one of many racing claims win', async () => {
+    const claimants = Array.from({ length: 8 }, () => ledger());
+    const results = await Promise.all(claimants.map((l) => l.claim('order-race')));
+    expect(results.filter((r) => r === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r === 'in-progress')).toHaveLength(7);
+  });
+
+  it('lets exactly one of two racing reclaims of an expired claim win', async () => {
+    await ledger().claim('order-race-2');
+    clock += 61_000;
+    const results = await Promise.all([
+      ledger().claim('order-race-2'),
+      ledger().claim('order-race-2'),
+    ]);
+    expect(results.sort()).toEqual(['claimed', 'in-progress']);
+  });
+});
