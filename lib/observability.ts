@@ -1,0 +1,59 @@
+/**
+ * Structured logs and CloudWatch metrics (EMF) for the sender, from Powertools.
+ *
+ * Every line about a message carries `messageId` (the mail id) and `sqsMessageId`: keys are passed
+ * per call ({@link messageKeys}), not appended to the shared logger, because the local event source
+ * runs several batches concurrently in one process and appended keys would leak between them.
+ * Never log a body, an address list or a secret here; log reasons, ids and SMTP reply codes.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
+export const SERVICE_NAME = 'o365-mail-queue';
+export const METRICS_NAMESPACE = 'O365MailQueue';
+
+/** Metric names; dashboards and alarms use them, so they are part of the contract. */
+export const METRIC = {
+  sent: 'MessagesSent',
+  rejected: 'MessagesRejected',
+  invalid: 'MessagesInvalid',
+  retried: 'MessagesRetried',
+  configErrors: 'ConfigErrors',
+  sendLatency: 'SendLatency',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+export interface Observability {
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Creates the logger and metrics. Outside Lambda (tests, `npm start`) set
+ * `POWERTOOLS_METRICS_DISABLED=true` (or `POWERTOOLS_DEV=true`) to keep EMF lines off stdout;
+ * counting still works, only the flush prints nothing.
+ */
+export function createObservability(): Observability {
+  return {
+    logger: new Logger({ serviceName: SERVICE_NAME }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+  };
+}
+
+/** The keys every log line about one message carries. */
+export function messageKeys(mailId: string, sqsMessageId: string) {
+  return { messageId: mailId, sqsMessageId };
+}
+
+export function countMetric(metrics: Metrics, name: MetricName, value = 1): void {
+  metrics.addMetric(name, MetricUnit.Count, value);
+}
+
+export function latencyMetric(metrics: Metrics, ms: number): void {
+  metrics.addMetric(METRIC.sendLatency, MetricUnit.Milliseconds, ms);
+}
+
+/** Flushes what was counted; stays quiet when nothing was (Powertools warns on empty flushes). */
+export function flushMetrics(metrics: Metrics): void {
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}

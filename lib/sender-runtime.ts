@@ -1,0 +1,140 @@
+/**
+ * Assembles the sender from its configuration, once per cold start: config with secrets, the MSAL
+ * token provider (its cache lives as long as this object: tokens survive warm invocations), the SQS
+ * client and, only when a message needs it, the S3 client. Nothing here holds per-invocation state;
+ * each batch gets its own SMTP session from `processBatch`.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { createTokenProvider } from './auth/token-provider.ts';
+import type { BatchResult, ProcessedRecord } from './batch-outcome.ts';
+import { s3ObjectFetcher } from './compose-mail.ts';
+import {
+  countMetric,
+  createObservability,
+  flushMetrics,
+  METRIC,
+  messageKeys,
+  type Observability,
+} from './observability.ts';
+import { type BatchContext, type BatchDeps, processBatch } from './process-batch.ts';
+import { peekMailId } from './process-record.ts';
+import { loadSenderConfigWithSecrets } from './secrets.ts';
+import { classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
+import { openSmtpSession } from './smtp/smtp-session.ts';
+import type { DeliveryLedger, SendOutcome, SendRateLimiter } from './types.ts';
+
+/** What a warm Lambda keeps between invocations. */
+export interface SenderRuntime {
+  /** `false` when the configuration could not be loaded: every batch is retried, nothing sent. */
+  ready: boolean;
+  processBatch(records: readonly SQSRecord[], context: BatchContext): Promise<BatchResult>;
+}
+
+export interface SenderRuntimeOptions {
+  observability?: Observability;
+  /** Plugged in by the idempotency layer; absent means no ledger. */
+  ledger?: DeliveryLedger;
+  rateLimiter?: SendRateLimiter;
+}
+
+/**
+ * Room kept before the Lambda deadline when starting a send: one whole SMTP exchange must fit
+ * (the transport's socket timeout) plus time to delay retries and answer the event source.
+ */
+export const REPORTING_MARGIN_MS = 2_000;
+/** Used when the transport does not say its socket timeout. */
+export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
+
+export async function createSenderRuntime(
+  env: NodeJS.ProcessEnv,
+  options: SenderRuntimeOptions = {},
+): Promise<SenderRuntime> {
+  const observability = options.observability ?? createObservability();
+  const loaded = await loadSenderConfigWithSecrets(env);
+  if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
+  const config = loaded.config;
+  const sqs = new SQSClient({});
+  const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
+  let s3: S3Client | undefined;
+  const fetchS3 = (location: { bucket: string; key: string }) => {
+    s3 ??= new S3Client({});
+    return s3ObjectFetcher(s3)(location);
+  };
+  const socketTimeoutMs =
+    (config.smtp as { socketTimeoutMs?: number }).socketTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+
+  const deps: BatchDeps = {
+    settings: {
+      dlqUrl: config.dlqUrl,
+      queueUrl: config.queueUrl,
+      sender: config.sender,
+      allowedFrom: config.allowedFrom,
+      safetyMarginMs: socketTimeoutMs + REPORTING_MARGIN_MS,
+    },
+    sqs,
+    openSession: () => openSmtpSession(config, { tokenProvider }),
+    classifyFailure: (err) => toSendOutcome(classifySmtpFailure(err)),
+    fetchS3Object: fetchS3,
+    ledger: options.ledger,
+    rateLimiter: options.rateLimiter,
+    logger: observability.logger,
+    metrics: observability.metrics,
+  };
+  return { ready: true, processBatch: (records, context) => processBatch(records, deps, context) };
+}
+
+function toSendOutcome(failure: ReturnType<typeof classifySmtpFailure>): SendOutcome {
+  const { reason, reply } = failure;
+  switch (failure.failureClass) {
+    case 'invalid':
+      return { kind: 'invalid', reason };
+    case 'rejected':
+      return { kind: 'rejected', reason, reply };
+    case 'retry':
+      return { kind: 'retry', reason, reply, minDelaySeconds: failure.minDelaySeconds };
+    case 'config':
+      return { kind: 'config', reason, fix: failure.fix, reply };
+    default: {
+      const unreachable: never = failure.failureClass;
+      throw new Error(`unknown failure class ${String(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * The configuration is broken: send nothing, leave every record on the queue (its visibility
+ * timeout paces the retries), and say once, clearly, what to fix.
+ */
+function configFailureRuntime(problems: string[], observability: Observability): SenderRuntime {
+  const { logger, metrics } = observability;
+  const reason = `the sender configuration is invalid: ${problems.join('; ')}`;
+  return {
+    ready: false,
+    async processBatch(records) {
+      logger.error(
+        `${reason}. Likely fix: set the environment variables (or the secret) named above.`,
+        {
+          problems,
+          records: records.length,
+        },
+      );
+      const processed: ProcessedRecord[] = records.map((record) => ({
+        sqsMessageId: record.messageId,
+        mailId: peekMailId(record),
+        outcome: { kind: 'retry', cause: 'config', reason, delaySeconds: 0 },
+      }));
+      for (const p of processed) {
+        logger.info('will retry', { ...messageKeys(p.mailId, p.sqsMessageId), cause: 'config' });
+      }
+      countMetric(metrics, METRIC.configErrors);
+      countMetric(metrics, METRIC.retried, processed.length);
+      flushMetrics(metrics);
+      return {
+        records: processed,
+        batchItemFailures: processed.map((p) => ({ itemIdentifier: p.sqsMessageId })),
+      };
+    },
+  };
+}
