@@ -1,0 +1,32 @@
+/** The public entry of `o365-mail-queue`: re-exports only. */
+export {
+  InvalidMailMessageError,
+  InvalidSendOptionsError,
+  type MailMessageIssue,
+  MailQueueError,
+  QueueSendError,
+} from './errors.ts';
+export { ADDRESS_PATTERN, ADDRESS_STRING_PATTERN } from './mail-address.ts';
+export {
+  MAIL_MESSAGE_VERSION,
+  MAX_ADDRESS_LENGTH,
+  MAX_BODY_BYTES,
+  MAX_DISPLAY_NAME_LENGTH,
+  MAX_FILENAME_LENGTH,
+  MAX_HEADER_NAME_LENGTH,
+  MAX_HEADER_VALUE_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_RECIPIENTS,
+  MAX_SUBJECT_LENGTH,
+  MAX_TAG_KEY_LENGTH,
+  MAX_TAG_VALUE_LENGTH,
+} from './mail-message-limits.ts';
+export { HEADER_NAME_PATTERN, MESSAGE_ID_PATTERN } from './mail-message-schema.ts';
+export {
+  type MailMessageInput,
+  type MailMessageParseResult,
+  parseMailMessage,
+  parseMailMessageJson,
+  safeParseMailMessage,
+} from './message.ts';
+export type { MailAddress, MailAttachment, MailMessage } from './types.ts';

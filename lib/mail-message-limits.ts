@@ -1,0 +1,28 @@
+/**
+ * Limits of the message contract (SPEC "The message"). Kept apart from the schema so that code which
+ * only needs a number (the producer's batch packing, the CLI) does not pull in zod.
+ */
+
+/** The SQS limit for one message body, and so for one encoded mail message: 1 MiB. */
+export const MAX_BODY_BYTES = 1_048_576;
+/** Office 365 accepts at most 500 recipients (to + cc + bcc) on one message. */
+export const MAX_RECIPIENTS = 500;
+/** RFC 5322 line limit; a longer subject cannot be written without folding tricks. */
+export const MAX_SUBJECT_LENGTH = 998;
+/** Length of the idempotency key; also the SQS FIFO deduplication id limit. */
+export const MAX_ID_LENGTH = 128;
+/** RFC 5321: a forward path of 256 octets less the angle brackets. */
+export const MAX_ADDRESS_LENGTH = 254;
+/** A generous cap on display names; longer ones are almost always a bug upstream. */
+export const MAX_DISPLAY_NAME_LENGTH = 256;
+/** Custom header names: `X-` plus a token; 76 keeps `Name: value` foldable on one line. */
+export const MAX_HEADER_NAME_LENGTH = 76;
+/** Custom header values (before encoding). */
+export const MAX_HEADER_VALUE_LENGTH = 998;
+/** Attachment file names (the common file-system limit). */
+export const MAX_FILENAME_LENGTH = 255;
+/** Tags are for logs and metrics: short keys and values. */
+export const MAX_TAG_KEY_LENGTH = 128;
+export const MAX_TAG_VALUE_LENGTH = 256;
+/** The message versions this package understands. */
+export const MAIL_MESSAGE_VERSION = 1;
