@@ -1,7 +1,8 @@
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { setTimeout as delay } from 'node:timers/promises';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /** A running dynalite (DynamoDB implementation in Node) on 127.0.0.1 with a client pointed at it. */
 export interface DynamoDbEmulator {
@@ -56,7 +57,14 @@ export async function startDynamoDbEmulator(region = 'us-east-1'): Promise<Dynam
           KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
         }),
       );
-      return name;
+      // Even with createTableMs 0, dynalite flips the table to ACTIVE on a timer; there is no
+      // event to await, so poll (a few ms).
+      for (let i = 0; i < 200; i++) {
+        const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+        if (Table?.TableStatus === 'ACTIVE') return name;
+        await delay(5);
+      }
+      throw new Error(`dynalite table ${name} did not become ACTIVE`);
     },
     async stop() {
       client.destroy();
