@@ -1,0 +1,275 @@
+/**
+ * Failures that come without an SMTP reply: the socket, DNS, TLS, the local checks of nodemailer,
+ * and the OAuth token endpoint. Part of the table in `office365-replies.ts`; matched by error code
+ * (nodemailer's `code`, Node's `originalCode`, Entra's error and AADSTS number), in table order.
+ */
+import type { ReplyTableRow } from './office365-replies.ts';
+
+const FIX_SECRET =
+  'Put the current client secret VALUE (not its id) in O365_CLIENT_SECRET (in the MAIL_SECRET_ARN secret on AWS), or switch to a certificate.';
+
+export const TRANSPORT_FAILURE_ROWS: readonly ReplyTableRow[] = [
+  {
+    id: 'no-starttls',
+    title: 'Server offers no STARTTLS',
+    stage: 'STARTTLS',
+    match: {
+      error: ['ETLS', 'ECONNECTION'],
+      text: /upgrading connection with STARTTLS|does not support required STARTTLS/i,
+    },
+    example: 'Error upgrading connection with STARTTLS: 502 5.5.2 Error: command not recognized',
+    exampleError: { code: 'ETLS', command: 'STARTTLS' },
+    failureClass: 'config',
+    explanation:
+      'The server would not upgrade the connection to TLS, so no credentials and no mail were sent over it.',
+    fix: 'Check SMTP_HOST and SMTP_PORT (Office 365: smtp.office365.com:587); a server that speaks TLS from the first byte needs SMTP_TLS=implicit.',
+  },
+  {
+    id: 'tls-wrong-version',
+    title: 'TLS mode does not match the port',
+    stage: 'TLS',
+    match: {
+      error: ['ETLS', 'ESOCKET', 'ERR_SSL_WRONG_VERSION_NUMBER'],
+      text: /wrong version number/i,
+    },
+    example: 'C0E7B1A8C87F0000:error:0A00010B:SSL routines:ssl3_get_record:wrong version number',
+    exampleError: {
+      code: 'ESOCKET',
+      originalCode: 'ERR_SSL_WRONG_VERSION_NUMBER',
+      command: 'CONN',
+    },
+    failureClass: 'config',
+    explanation:
+      'Implicit TLS was tried against a port that expects plain SMTP with STARTTLS (587), or the other way round.',
+    fix: 'Port 587 needs SMTP_TLS=starttls (the default); only 465-style servers need SMTP_TLS=implicit.',
+  },
+  {
+    id: 'tls-certificate',
+    title: 'Server certificate not trusted',
+    stage: 'TLS',
+    match: {
+      error: ['ETLS', 'ESOCKET'],
+      text: /certificate|self[- ]signed|altnames/i,
+    },
+    example: 'Error initiating TLS - unable to verify the first certificate',
+    exampleError: { code: 'ETLS', command: 'STARTTLS' },
+    failureClass: 'config',
+    explanation:
+      'The server certificate does not verify (unknown CA, expired, or issued for another name). Credentials are never sent over such a connection.',
+    fix: 'Use the DNS name the certificate is issued for (smtp.office365.com, never an IP); for private servers give Node the CA with NODE_EXTRA_CA_CERTS. Never turn verification off.',
+  },
+  {
+    id: 'tls-handshake',
+    title: 'TLS handshake failed',
+    stage: 'TLS',
+    match: { error: ['ETLS'] },
+    example:
+      'Error initiating TLS - Client network socket disconnected before secure TLS connection was established',
+    exampleError: { code: 'ETLS', command: 'STARTTLS' },
+    failureClass: 'retry',
+    explanation: 'The connection broke during the TLS handshake.',
+    fix: 'None for a single occurrence; if it repeats, check for a proxy or firewall that interferes with TLS.',
+  },
+  {
+    id: 'dns-not-found',
+    title: 'SMTP host does not resolve',
+    stage: 'connect',
+    match: { error: ['ENOTFOUND'] },
+    example: 'getaddrinfo ENOTFOUND smtp.office365.con',
+    exampleError: { code: 'EDNS', originalCode: 'ENOTFOUND', command: 'CONN' },
+    failureClass: 'config',
+    explanation: 'The SMTP host name does not exist in DNS.',
+    fix: 'Check SMTP_HOST (Office 365: smtp.office365.com) and the DNS of the network the Lambda runs in.',
+  },
+  {
+    id: 'dns-temporary',
+    title: 'DNS lookup failed',
+    stage: 'connect',
+    match: { error: ['EDNS', 'EAI_AGAIN'] },
+    example: 'getaddrinfo EAI_AGAIN smtp.office365.com',
+    exampleError: { code: 'EDNS', originalCode: 'EAI_AGAIN', command: 'CONN' },
+    failureClass: 'retry',
+    explanation: 'The DNS lookup of the SMTP host failed for now.',
+    fix: 'None for a single occurrence; check the VPC resolver if it repeats.',
+  },
+  {
+    id: 'connection-refused',
+    title: 'Connection refused',
+    stage: 'connect',
+    match: { error: ['ECONNREFUSED'] },
+    example: 'connect ECONNREFUSED 52.96.0.1:587',
+    exampleError: { code: 'ESOCKET', originalCode: 'ECONNREFUSED', command: 'CONN' },
+    failureClass: 'retry',
+    explanation: 'Nothing accepted the TCP connection on that host and port.',
+    fix: 'Check SMTP_HOST/SMTP_PORT and that outbound 587 is allowed (security group, NACL, NAT).',
+  },
+  {
+    id: 'connection-reset',
+    title: 'Connection reset',
+    stage: 'any',
+    match: { error: ['ECONNRESET', 'EPIPE'] },
+    example: 'read ECONNRESET',
+    exampleError: { code: 'ESOCKET', originalCode: 'ECONNRESET', command: 'CONN' },
+    failureClass: 'retry',
+    explanation: 'The connection was reset while in use.',
+    fix: 'None; the message is retried on a new connection.',
+  },
+  {
+    id: 'connection-closed',
+    title: 'Connection closed unexpectedly',
+    stage: 'any',
+    match: { error: ['ECONNECTION'] },
+    example: 'Connection closed unexpectedly',
+    exampleError: { code: 'ECONNECTION', command: 'CONN' },
+    failureClass: 'retry',
+    explanation:
+      'The server closed the connection in the middle of a command (for example during DATA).',
+    fix: 'None; the message is retried on a new connection.',
+  },
+  {
+    id: 'timeout',
+    title: 'Timed out',
+    stage: 'any',
+    match: { error: ['ETIMEDOUT'] },
+    example: 'Timeout',
+    exampleError: { code: 'ETIMEDOUT', command: 'CONN' },
+    failureClass: 'retry',
+    explanation: 'The server did not answer within the socket, greeting or connection timeout.',
+    fix: 'None for a single occurrence; if it repeats, check the network path to the SMTP host.',
+  },
+  {
+    id: 'message-size-local',
+    title: 'Message too large',
+    stage: 'MAIL FROM',
+    match: { error: ['EMESSAGE'], text: /size larger than allowed/i },
+    example: 'Message size larger than allowed 157286400',
+    exampleError: { code: 'EMESSAGE', command: 'MAIL FROM' },
+    failureClass: 'rejected',
+    explanation: 'The message is bigger than the SIZE the server announced, so it was not sent.',
+    fix: 'Send smaller attachments, or links to them instead.',
+  },
+  {
+    id: 'missing-credentials',
+    title: 'No credentials for SMTP AUTH',
+    stage: 'AUTH',
+    match: { error: ['EAUTH'], text: /missing credentials/i },
+    example: 'Missing credentials for "LOGIN"',
+    exampleError: { code: 'EAUTH', command: 'API' },
+    failureClass: 'config',
+    explanation: 'The selected authentication needs credentials that are not configured.',
+    fix: 'Set SMTP_PASSWORD for SMTP_AUTH=password, or the O365_* variables for oauth2.',
+  },
+  // The OAuth token endpoint (Microsoft Entra ID).
+  {
+    id: 'token-invalid-secret',
+    title: 'Client secret refused',
+    stage: 'token endpoint',
+    match: { error: ['AADSTS7000215'] },
+    example:
+      "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '00000000-0000-0000-0000-000000000000'.",
+    exampleError: { code: 'invalid_client', httpStatus: 401 },
+    failureClass: 'config',
+    explanation:
+      'Entra refused the client secret: wrong value, or the secret id was used instead of its value.',
+    fix: FIX_SECRET,
+  },
+  {
+    id: 'token-secret-expired',
+    title: 'Client secret expired',
+    stage: 'token endpoint',
+    match: { error: ['AADSTS7000222'] },
+    example:
+      "AADSTS7000222: The provided client secret keys for app '00000000-0000-0000-0000-000000000000' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+    exampleError: { code: 'invalid_client', httpStatus: 401 },
+    failureClass: 'config',
+    explanation: 'The client secret has expired.',
+    fix: 'Create a new client secret for the app registration and update O365_CLIENT_SECRET (or the MAIL_SECRET_ARN secret).',
+  },
+  {
+    id: 'token-certificate-unknown',
+    title: 'Client certificate not registered',
+    stage: 'token endpoint',
+    match: { error: ['AADSTS700027'] },
+    example:
+      'AADSTS700027: The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found.]',
+    exampleError: { code: 'invalid_client', httpStatus: 401 },
+    failureClass: 'config',
+    explanation:
+      "The certificate in O365_CLIENT_CERTIFICATE is not one of the app registration's credentials.",
+    fix: 'Upload the certificate (public part) to the app registration, or configure the certificate that is registered.',
+  },
+  {
+    id: 'token-app-not-found',
+    title: 'App registration not found',
+    stage: 'token endpoint',
+    match: { error: ['AADSTS700016'] },
+    example:
+      "AADSTS700016: Application with identifier '00000000-0000-0000-0000-000000000000' was not found in the directory 'contoso.onmicrosoft.com'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+    exampleError: { code: 'unauthorized_client', httpStatus: 400 },
+    failureClass: 'config',
+    explanation: 'No app with this client id exists in the tenant.',
+    fix: "Check O365_CLIENT_ID (the app registration's Application (client) ID) and O365_TENANT_ID.",
+  },
+  {
+    id: 'token-tenant-not-found',
+    title: 'Tenant not found',
+    stage: 'token endpoint',
+    match: { error: ['AADSTS90002'] },
+    example:
+      "AADSTS90002: Tenant 'contoso.onmicrosft.com' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.",
+    exampleError: { code: 'invalid_request', httpStatus: 400 },
+    failureClass: 'config',
+    explanation: 'The tenant id or domain does not exist in this cloud.',
+    fix: 'Check O365_TENANT_ID (Directory (tenant) ID) and O365_AUTHORITY_HOST (sovereign clouds have their own).',
+  },
+  {
+    id: 'token-resource-not-found',
+    title: 'Exchange Online not found in the tenant',
+    stage: 'token endpoint',
+    match: { error: ['AADSTS500011'] },
+    example:
+      'AADSTS500011: The resource principal named https://outlook.office365.com was not found in the tenant named contoso. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.',
+    exampleError: { code: 'invalid_resource', httpStatus: 400 },
+    failureClass: 'config',
+    explanation:
+      'The scope names a resource the tenant does not have (wrong cloud, or no Exchange Online).',
+    fix: 'Check O365_SCOPE (https://outlook.office365.com/.default in the commercial cloud) and O365_TENANT_ID.',
+  },
+  {
+    id: 'token-invalid-scope',
+    title: 'Scope refused',
+    stage: 'token endpoint',
+    match: { error: ['invalid_scope'] },
+    example:
+      'AADSTS1002012: The provided value for scope https://outlook.office365.com/SMTP.Send is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).',
+    exampleError: { code: 'invalid_scope', httpStatus: 400 },
+    failureClass: 'config',
+    explanation: 'App-only tokens need a `/.default` scope.',
+    fix: 'Set O365_SCOPE=https://outlook.office365.com/.default (or unset it).',
+  },
+  {
+    id: 'token-unavailable',
+    title: 'Token endpoint unavailable',
+    stage: 'token endpoint',
+    match: { error: ['token_endpoint_unavailable'] },
+    example:
+      'temporarily_unavailable: AADSTS90033: A transient error has occurred. Please try again.',
+    exampleError: { code: 'temporarily_unavailable', httpStatus: 503 },
+    failureClass: 'retry',
+    explanation: 'Entra ID could not be reached or answered with a server error.',
+    fix: 'None for a single occurrence; the messages are retried. Check the Microsoft 365 service health if it lasts.',
+    minDelaySeconds: 60,
+  },
+  {
+    id: 'token-client-refused',
+    title: 'App credentials refused',
+    stage: 'token endpoint',
+    match: { error: ['invalid_client', 'unauthorized_client', 'invalid_request', 'invalid_grant'] },
+    example:
+      "invalid_client: AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    exampleError: { code: 'invalid_client', httpStatus: 401 },
+    failureClass: 'config',
+    explanation: 'Entra refused the app credentials.',
+    fix: 'Check O365_TENANT_ID, O365_CLIENT_ID and the secret or certificate.',
+  },
+];
