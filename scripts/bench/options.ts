@@ -1,0 +1,90 @@
+import { parseArgs } from 'node:util';
+
+/** What `npm run bench` was asked to do. */
+export interface BenchOptions {
+  /** Messages per variant. @default 300 (20 with `--smoke`) */
+  messages: number;
+  /** Messages per SQS receive / handler invocation (SQS allows at most 10). @default 10 */
+  batch: number;
+  /** Latency the Office 365 emulator adds to every SMTP reply, standing in for the network. @default 20 (2 with `--smoke`) */
+  delayMs: number;
+  /**
+   * Concurrent invocations of (a) and pooled connections of (c): the same number of SMTP sessions
+   * at once, so they compete for the mailbox on equal terms. (b) is sequential, as written.
+   * @default undefined: the stack's `maxConcurrency` default (infra/mail-sender-props.ts)
+   */
+  concurrency: number | undefined;
+  /** Fresh `node` processes per bundle for the cold-start median. @default 7 (1 with `--smoke`) */
+  coldStartSamples: number;
+  /** Which variants to run. @default all three */
+  variants: VariantName[];
+  /** Skip the cold-start part. @default false */
+  skipColdStart: boolean;
+  /** Print JSON instead of the table. @default false */
+  json: boolean;
+  /** CI mode: small and quick; proves the bench still works, says nothing about speed. @default false */
+  smoke: boolean;
+}
+
+export const VARIANT_NAMES = ['handler', 'naive', 'sqs-consumer'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+const USAGE = `usage: npm run bench -- [--messages N] [--batch 10] [--delay-ms 20] [--samples 7] [--concurrency 2]
+                          [--variants handler,naive,sqs-consumer] [--no-cold-start] [--smoke] [--json]`;
+
+/** Parses argv; throws with the usage text on anything it does not understand. */
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      messages: { type: 'string' },
+      batch: { type: 'string' },
+      'delay-ms': { type: 'string' },
+      samples: { type: 'string' },
+      concurrency: { type: 'string' },
+      variants: { type: 'string' },
+      'no-cold-start': { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) throw new Error(USAGE);
+  const smoke = values.smoke;
+  const options: BenchOptions = {
+    messages: toInt('messages', values.messages, smoke ? 20 : 300, 1, 100_000),
+    batch: toInt('batch', values.batch, 10, 1, 10),
+    delayMs: toInt('delay-ms', values['delay-ms'], smoke ? 2 : 20, 0, 5_000),
+    concurrency:
+      values.concurrency === undefined
+        ? undefined
+        : toInt('concurrency', values.concurrency, 2, 1, 10),
+    coldStartSamples: toInt('samples', values.samples, smoke ? 1 : 7, 1, 101),
+    variants: toVariants(values.variants),
+    skipColdStart: values['no-cold-start'],
+    json: values.json,
+    smoke,
+  };
+  return options;
+}
+
+function toInt(name: string, raw: string | undefined, fallback: number, min: number, max: number) {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"\n${USAGE}`);
+  }
+  return value;
+}
+
+function toVariants(raw: string | undefined): VariantName[] {
+  if (raw === undefined) return [...VARIANT_NAMES];
+  const names = raw.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(VARIANT_NAMES as readonly string[]).includes(name)) {
+      throw new Error(`unknown variant "${name}" (known: ${VARIANT_NAMES.join(', ')})\n${USAGE}`);
+    }
+  }
+  return names as VariantName[];
+}

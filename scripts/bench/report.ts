@@ -1,0 +1,123 @@
+import { type BenchResult, type BundleResult, perMessage, type VariantResult } from './results.ts';
+import { fmt, judgeTargets, type TargetVerdict } from './targets.ts';
+
+/** Right-aligns numbers, left-aligns the first column; plain text so it pastes into the README. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((cell, column) =>
+    Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) =>
+        column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!),
+      )
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((width) => '-'.repeat(width)).join('  ');
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+export function formatVariants(variants: VariantResult[]): string {
+  const header = [
+    'variant',
+    'sessions',
+    'msg/s',
+    'conn/msg',
+    'TLS+AUTH/msg',
+    'token req',
+    'CPU ms/msg',
+    'peak MB',
+    'batches',
+  ];
+  const rows = variants.map((result) => {
+    const per = perMessage(result);
+    return [
+      result.label,
+      String(result.parallel),
+      fmt(per.messagesPerSecond),
+      fmt(per.connectionsPerMessage),
+      fmt(per.handshakesPerMessage),
+      String(result.tokenRequests),
+      fmt(per.cpuMsPerMessage),
+      fmt(per.peakMemoryMb),
+      String(result.batches),
+    ];
+  });
+  return formatTable(header, rows);
+}
+
+/** "(a) vs (b)" lines: how many times better (a) is on each figure. */
+export function formatRatios(variants: VariantResult[]): string[] {
+  const ours = variants.find((v) => v.variant === 'handler');
+  if (!ours) return [];
+  const a = perMessage(ours);
+  return variants
+    .filter((other) => other !== ours)
+    .map((other) => {
+      const o = perMessage(other);
+      return (
+        `${shortLabel(ours)} vs ${shortLabel(other)}: ${fmt(a.messagesPerSecond / o.messagesPerSecond)}× the throughput, ` +
+        `${fmt(o.cpuMsPerMessage / a.cpuMsPerMessage)}× less CPU per message, ` +
+        `${fmt(o.handshakesPerMessage / a.handshakesPerMessage)}× fewer TLS+AUTH handshakes, ` +
+        `${ours.tokenRequests} vs ${other.tokenRequests} token requests`
+      );
+    });
+}
+
+function shortLabel(result: VariantResult): string {
+  return result.label.split(' ')[0] ?? result.variant;
+}
+
+export function formatBundles(bundles: BundleResult[]): string {
+  const header = ['bundle', 'bytes', 'KB', 'init median ms', 'samples'];
+  const rows = bundles.map((bundle) => [
+    bundle.name,
+    String(bundle.bytes),
+    fmt(bundle.bytes / 1024),
+    fmt(bundle.initMedianMs),
+    String(bundle.initSamplesMs.length),
+  ]);
+  return formatTable(header, rows);
+}
+
+export function formatTargets(verdicts: TargetVerdict[]): string {
+  const mark = (met: boolean | undefined) =>
+    met === undefined ? '[n/a]    ' : met ? '[met]    ' : '[NOT MET]';
+  return verdicts.map((v) => `${mark(v.met)} ${v.target}: ${v.detail}`).join('\n');
+}
+
+/** The whole plain-text report. */
+export function formatReport(result: BenchResult): string {
+  const { settings, machine } = result;
+  const parts = [
+    `o365-mail-queue bench — ${machine.date}, ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, Node ${machine.node}`,
+    `${settings.messages} messages per variant, batches of ${settings.batch}, ${settings.delayMs} ms added to every SMTP reply, ` +
+      `${settings.concurrency} SMTP sessions at once for (a) and (c)` +
+      (settings.smoke ? ' (SMOKE: proves the bench runs, timings mean nothing)' : ''),
+    '',
+    formatVariants(result.variants),
+    '',
+    ...formatRatios(result.variants),
+  ];
+  const cold = result.coldStart;
+  if (cold) {
+    const bundles = [
+      cold.sender,
+      ...(cold.senderAlternative ? [cold.senderAlternative] : []),
+      cold.plain,
+    ];
+    parts.push(
+      '',
+      'Cold start (module initialisation, fresh node process per sample)',
+      formatBundles(bundles),
+    );
+    parts.push('', ...bundles.map((b) => `${b.name}: ${b.description}`));
+    parts.push(
+      '',
+      `Largest parts of "${cold.sender.name}": ` +
+        cold.sender.topContributors.map((c) => `${c.name} ${fmt(c.bytes / 1024)} KB`).join(', '),
+    );
+  }
+  parts.push('', 'Targets', formatTargets(judgeTargets(result)));
+  return parts.join('\n');
+}

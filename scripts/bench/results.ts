@@ -1,0 +1,92 @@
+import type { VariantName } from './options.ts';
+
+/** One variant's figures, from its child (time, CPU, memory) and the emulators (counters). */
+export interface VariantResult {
+  variant: VariantName;
+  label: string;
+  /** SMTP sessions the variant runs at once. */
+  parallel: number;
+  sent: number;
+  batches: number;
+  elapsedMs: number;
+  cpuMs: number;
+  maxRssKb: number;
+  /** TCP connections the SMTP emulator accepted. */
+  connections: number;
+  /** STARTTLS handshakes completed. */
+  tlsHandshakes: number;
+  /** AUTH commands (XOAUTH2 or LOGIN). */
+  authAttempts: number;
+  /** POSTs to the token endpoint's `/oauth2/v2.0/token`. */
+  tokenRequests: number;
+  /** The token lifetime the endpoint issued, for the "one per lifetime" target. */
+  tokenLifetimeSeconds: number;
+}
+
+/** A bundle built and imported in fresh processes. */
+export interface BundleResult {
+  name: string;
+  description: string;
+  bytes: number;
+  /** Module initialisation, each sample from its own fresh `node` process, in ms. */
+  initSamplesMs: number[];
+  initMedianMs: number;
+  /** Biggest inputs in the output, by package (esbuild metafile). */
+  topContributors: { name: string; bytes: number }[];
+}
+
+export interface ColdStartResult {
+  /** As the stack builds it (infra/sender-bundling.ts). */
+  sender: BundleResult;
+  /** The same sender with the other choice for `@aws-sdk/*` (bundled vs. from the runtime). */
+  senderAlternative?: BundleResult;
+  /** The same dependencies, imported whole, bundled by plain esbuild. */
+  plain: BundleResult;
+}
+
+export interface MachineInfo {
+  date: string;
+  node: string;
+  cpus: number;
+  cpuModel: string;
+  platform: string;
+}
+
+export interface BenchResult {
+  settings: {
+    messages: number;
+    batch: number;
+    delayMs: number;
+    /** SMTP sessions at once for (a) and (c). */
+    concurrency: number;
+    coldStartSamples: number;
+    smoke: boolean;
+  };
+  machine: MachineInfo;
+  variants: VariantResult[];
+  coldStart?: ColdStartResult;
+}
+
+/** Derived per-message figures; `undefined` when nothing was sent. */
+export function perMessage(result: VariantResult) {
+  const n = result.sent || Number.NaN;
+  return {
+    messagesPerSecond: result.sent / (result.elapsedMs / 1000),
+    connectionsPerMessage: result.connections / n,
+    handshakesPerMessage: handshakes(result) / n,
+    cpuMsPerMessage: result.cpuMs / n,
+    peakMemoryMb: result.maxRssKb / 1024,
+  };
+}
+
+/** A TLS+AUTH handshake: STARTTLS then AUTH on one connection; counted by whichever ran more often. */
+export function handshakes(result: VariantResult): number {
+  return Math.max(result.tlsHandshakes, result.authAttempts);
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
