@@ -1,0 +1,43 @@
+import { simpleParser } from 'mailparser';
+
+/** A message the SMTP emulator accepted (250 after DATA). */
+export interface ReceivedMessage {
+  envelope: { from: string; to: string[] };
+  /** The authenticated mailbox (AUTH user). */
+  authUser: string;
+  authMethod: 'LOGIN' | 'XOAUTH2';
+  /** Id of the SMTP connection it came on; equal ids = one reused session. */
+  connectionId: string;
+  /** The message as received (dot-unstuffed), headers and body. */
+  raw: Buffer;
+  /** `Message-ID` header with its angle brackets, as the header has it. */
+  messageId?: string;
+  /** Decoded `Subject` header. */
+  subject?: string;
+  /** Address of the header `From:`. */
+  from?: string;
+  receivedAt: Date;
+}
+
+/** The headers the emulator reads: what the send-as check and tests need. */
+export interface MessageHeaders {
+  messageId?: string;
+  subject?: string;
+  from?: string;
+}
+
+/** Reads Message-ID, Subject and From; mailparser decodes encoded words and folded lines for us. */
+export async function readHeaders(raw: Buffer): Promise<MessageHeaders> {
+  const parsed = await simpleParser(raw, {
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipImageLinks: true,
+  });
+  const from = parsed.from?.value[0]?.address;
+  const messageId = parsed.messageId;
+  return {
+    ...(messageId ? { messageId } : {}),
+    ...(parsed.subject !== undefined ? { subject: parsed.subject } : {}),
+    ...(from ? { from } : {}),
+  };
+}
