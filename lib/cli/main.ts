@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { dlqCommand } from './dlq.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { sendCommand } from './send.ts';
 import { statsCommand } from './stats.ts';
 
 /**
@@ -28,6 +29,7 @@ Target: --queue-url/--dlq-url, else --stack, else MAIL_QUEUE_URL/MAIL_DLQ_URL (e
 else the running local pipeline (npm start).
 Exit codes: 0 ok, 1 a problem was found, 2 usage or configuration error, 3 the queue service failed.`,
     );
+  program.addCommand(sendCommand(done));
   program.addCommand(dlqCommand(done));
   program.addCommand(statsCommand(done));
   for (const command of program.commands) exitOverrideDeep(command);

@@ -1,4 +1,3 @@
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../local/local-defaults.ts';
 import { readLocalState } from '../local/local-state.ts';
@@ -94,6 +93,10 @@ async function pickUrls(flags: TargetFlags, env: NodeJS.ProcessEnv): Promise<Pic
  * break the command line.
  */
 async function stackOutputs(stackName: string, region: string | undefined): Promise<PickedUrls> {
+  // Loaded on demand: most runs never need CloudFormation, and the client is slow to import.
+  const { CloudFormationClient, DescribeStacksCommand } = await import(
+    '@aws-sdk/client-cloudformation'
+  );
   const cfn = new CloudFormationClient(region ? { region } : {});
   try {
     const { Stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName }));

@@ -1,4 +1,3 @@
-import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
 import { runWithTarget, type TargetCommandOptions, withTargetOptions } from './command-options.ts';
@@ -137,6 +136,9 @@ async function emulatorOldestAge(url: string): Promise<number | undefined> {
 }
 
 async function cloudWatchOldestAge(region: string, queueName: string): Promise<number | undefined> {
+  const { CloudWatchClient, GetMetricStatisticsCommand } = await import(
+    '@aws-sdk/client-cloudwatch'
+  );
   const cloudWatch = new CloudWatchClient({ region });
   try {
     const now = Date.now();
