@@ -29,4 +29,12 @@ export {
   parseMailMessageJson,
   safeParseMailMessage,
 } from './message.ts';
+export {
+  MailQueue,
+  type MailQueueOptions,
+  prepareMailMessage,
+  type SendBatchOptions,
+  type SendBatchResult,
+  type SendOptions,
+} from './producer.ts';
 export type { MailAddress, MailAttachment, MailMessage } from './types.ts';
