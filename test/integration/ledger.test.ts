@@ -1,6 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDeliveryLedger } from '../../lib/ledger/dynamodb-delivery-ledger.ts';
+import { deliveryLedgerFromEnv } from '../../lib/ledger/ledger-from-env.ts';
 import { type DynamoDbEmulator, startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
 
 let dynamo: DynamoDbEmulator;
@@ -107,5 +108,34 @@ describe('DynamoDbDeliveryLedger against dynalite', () => {
       ledger().claim('order-race-2'),
     ]);
     expect(results.sort()).toEqual(['claimed', 'in-progress']);
+  });
+});
+
+describe('deliveryLedgerFromEnv', () => {
+  it('is off when MAIL_LEDGER_TABLE is not set', () => {
+    expect(deliveryLedgerFromEnv({})).toEqual({ ok: true });
+  });
+
+  it('reports bad numbers in plain words', () => {
+    const result = deliveryLedgerFromEnv({
+      MAIL_LEDGER_TABLE: 'ledger',
+      MAIL_LEDGER_TTL_SECONDS: 'a week',
+      MAIL_LEDGER_IN_PROGRESS_SECONDS: '0',
+    });
+    expect(result).toEqual({
+      ok: false,
+      problems: [
+        'MAIL_LEDGER_TTL_SECONDS must be a whole number ≥ 60, got "a week"',
+        'MAIL_LEDGER_IN_PROGRESS_SECONDS must be a whole number ≥ 1, got "0"',
+      ],
+    });
+  });
+
+  it('builds a ledger on the named table', async () => {
+    const result = deliveryLedgerFromEnv({ MAIL_LEDGER_TABLE: table }, dynamo.client);
+    if (!result.ok || !result.ledger) throw new Error('expected a ledger');
+    expect(await result.ledger.claim('env-1')).toBe('claimed');
+    await result.ledger.complete('env-1');
+    expect(await ledger().claim('env-1')).toBe('already-sent');
   });
 });

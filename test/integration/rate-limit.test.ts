@@ -3,6 +3,7 @@ import {
   DynamoDbRateLimiter,
   type DynamoDbRateLimiterOptions,
 } from '../../lib/rate-limit/dynamodb-rate-limiter.ts';
+import { rateLimiterFromEnv } from '../../lib/rate-limit/rate-limiter-from-env.ts';
 import { type DynamoDbEmulator, startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
 
 const MAILBOX = 'sender@contoso.example';
@@ -141,5 +142,31 @@ describe('DynamoDbRateLimiter against dynalite', () => {
     clock += 58_000;
     expect(await l.acquire(MAILBOX, 1)).toEqual({ ok: true });
     expect(sleeps).toEqual([4_000]);
+  });
+});
+
+describe('rateLimiterFromEnv', () => {
+  it('is off when MAIL_RATE_TABLE is not set', () => {
+    expect(rateLimiterFromEnv({ MAIL_RATE_PER_MINUTE: '10' })).toEqual({ ok: true });
+  });
+
+  it('reports bad numbers in plain words', () => {
+    expect(rateLimiterFromEnv({ MAIL_RATE_TABLE: 'rate', MAIL_RECIPIENTS_PER_DAY: '-5' })).toEqual({
+      ok: false,
+      problems: ['MAIL_RECIPIENTS_PER_DAY must be a whole number ≥ 1, got "-5"'],
+    });
+  });
+
+  it('applies MAIL_RATE_PER_MINUTE to the shared table', async () => {
+    const env = {
+      MAIL_RATE_TABLE: table,
+      MAIL_RATE_PER_MINUTE: '3',
+      MAIL_RATE_MAX_WAIT_SECONDS: '0',
+    };
+    const result = rateLimiterFromEnv(env, dynamo.client);
+    if (!result.ok || !result.rateLimiter) throw new Error('expected a limiter');
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push((await result.rateLimiter.acquire(MAILBOX, 1)).ok);
+    expect(results).toEqual([true, true, true, false]);
   });
 });

@@ -1,0 +1,34 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { envInteger } from '../ledger/env-number.ts';
+import type { SendRateLimiter } from '../types.ts';
+import { DynamoDbRateLimiter } from './dynamodb-rate-limiter.ts';
+
+/**
+ * The per-mailbox rate limiter the environment asks for:
+ * - `MAIL_RATE_TABLE` — DynamoDB table (partition key `id`) shared by every instance; unset = no
+ *   limiter (one process's memory cannot see the other Lambda instances, so there is no fallback).
+ * - `MAIL_RATE_PER_MINUTE` (default 30), `MAIL_RECIPIENTS_PER_DAY` (default 10000).
+ * - `MAIL_RATE_MAX_WAIT_SECONDS` — a slot this close is waited for in the invocation (default 2).
+ */
+export function rateLimiterFromEnv(
+  env: NodeJS.ProcessEnv,
+  client?: DynamoDBClient,
+): { ok: true; rateLimiter?: SendRateLimiter } | { ok: false; problems: string[] } {
+  const tableName = env.MAIL_RATE_TABLE?.trim();
+  if (!tableName) return { ok: true };
+  const problems: string[] = [];
+  const perMinute = envInteger(env, 'MAIL_RATE_PER_MINUTE', 30, 1, problems);
+  const recipientsPerDay = envInteger(env, 'MAIL_RECIPIENTS_PER_DAY', 10_000, 1, problems);
+  const maxWaitSeconds = envInteger(env, 'MAIL_RATE_MAX_WAIT_SECONDS', 2, 0, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    rateLimiter: new DynamoDbRateLimiter({
+      client: client ?? new DynamoDBClient({}),
+      tableName,
+      perMinute,
+      recipientsPerDay,
+      maxWaitSeconds,
+    }),
+  };
+}
