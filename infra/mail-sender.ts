@@ -1,0 +1,221 @@
+import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import {
+  type Grant,
+  type IGrantable,
+  PolicyStatement,
+  Role,
+  ServicePrincipal,
+} from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { MailSenderMonitoring, METRICS_NAMESPACE } from './mail-sender-monitoring.ts';
+import {
+  MAIL_SENDER_DEFAULTS as DEFAULTS,
+  type MailSenderProps,
+  type SmtpAuthMode,
+  validateMailSenderProps,
+} from './mail-sender-props.ts';
+import {
+  depsLockFilePath,
+  functionEntries,
+  lambdaBundling,
+  projectRoot,
+} from './sender-bundling.ts';
+
+export type { MailSenderProps, SmtpAuthMode } from './mail-sender-props.ts';
+
+/**
+ * The mail queue, its dead-letter queue, the sender function that drains it through Microsoft 365
+ * SMTP, the secret it authenticates with, least-privilege IAM, alarms and a dashboard.
+ *
+ * Later additions (delivery ledger, rate-limit table) plug in through `fn`:
+ * `table.grantReadWriteData(mailSender.fn)` and `mailSender.fn.addEnvironment(...)`.
+ */
+export class MailSender extends Construct {
+  /** The queue producers send to (see {@link grantSend}). */
+  readonly queue: Queue;
+  /** Where messages that can never be sent end up, with the reason (14 days retention). */
+  readonly deadLetterQueue: Queue;
+  /** The sender function (`functions/sender.ts`). */
+  readonly fn: NodejsFunction;
+  /** The function's log group. */
+  readonly logGroup: LogGroup;
+  /** The secret with the SMTP/OAuth credentials; `undefined` with `smtpAuth: 'none'` and no `secretArn`. */
+  readonly secret: ISecret | undefined;
+  /** The topic every alarm notifies. */
+  readonly alarmTopic: ITopic;
+  /** The alarms and the dashboard. */
+  readonly monitoring: MailSenderMonitoring;
+  readonly #encryptionKey: IKey | undefined;
+
+  constructor(scope: Construct, id: string, props: MailSenderProps) {
+    super(scope, id);
+    validateMailSenderProps(props);
+    const timeout = props.timeout ?? DEFAULTS.timeout;
+    const smtpAuth = props.smtpAuth ?? DEFAULTS.smtpAuth;
+    this.#encryptionKey = props.encryptionKey;
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      ...this.#queueBasics(props),
+      retentionPeriod: DEFAULTS.deadLetterRetentionPeriod,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      ...this.#queueBasics(props),
+      retentionPeriod: props.retentionPeriod ?? DEFAULTS.retentionPeriod,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(6 * timeout.toSeconds()),
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+      },
+    });
+    this.secret = this.#secret(props.secretArn, smtpAuth);
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? DEFAULTS.logRetention,
+    });
+    // Our own role: the default one carries the AWS-managed AWSLambdaBasicExecutionRole
+    // (logs on every log group); this one may write only to its own log group.
+    const role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description:
+        'Mail sender: consume the mail queue, dead-letter, read its secret, write its logs',
+    });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: functionEntries.sender,
+      projectRoot,
+      depsLockFilePath,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      timeout,
+      role,
+      logGroup: this.logGroup,
+      bundling: lambdaBundling,
+      description: 'Sends queued mail through Microsoft 365 SMTP',
+      environment: this.#environment(props, smtpAuth),
+    });
+    this.#grantFunction(role);
+    this.fn.addEventSourceMapping('QueueEventSource', {
+      eventSourceArn: this.queue.queueArn,
+      batchSize: props.batchSize ?? DEFAULTS.batchSize,
+      maxBatchingWindow: props.maxBatchingWindow,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? DEFAULTS.maxConcurrency,
+    });
+    this.monitoring = new MailSenderMonitoring(this, 'Monitoring', {
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      fn: this.fn,
+      serviceName: DEFAULTS.serviceName,
+      oldestMessageAgeThreshold:
+        props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold,
+      alarmTopic: props.alarmTopic,
+      alarmEmail: props.alarmEmail,
+    });
+    this.alarmTopic = this.monitoring.alarmTopic;
+  }
+
+  /**
+   * Lets `grantee` put mail on the queue: exactly `sqs:SendMessage` on it, plus
+   * `kms:GenerateDataKey` and `kms:Decrypt` on the key when the queue uses a customer-managed key.
+   */
+  grantSend(grantee: IGrantable): Grant {
+    const grant = this.queue.grant(grantee, 'sqs:SendMessage');
+    this.#encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+    return grant;
+  }
+
+  #queueBasics(props: MailSenderProps): QueueProps {
+    const encryption = props.encryptionKey
+      ? { encryption: QueueEncryption.KMS, encryptionMasterKey: props.encryptionKey }
+      : { encryption: QueueEncryption.SQS_MANAGED };
+    // Content-based deduplication lets producers omit a deduplication id on FIFO queues.
+    const fifo = props.fifo ? { fifo: true, contentBasedDeduplication: true } : {};
+    return { ...encryption, ...fifo, enforceSSL: true };
+  }
+
+  #secret(secretArn: string | undefined, smtpAuth: SmtpAuthMode): ISecret | undefined {
+    if (secretArn) return Secret.fromSecretCompleteArn(this, 'Secret', secretArn);
+    if (smtpAuth === 'none') return undefined;
+    const field = smtpAuth === 'password' ? 'SMTP_PASSWORD' : 'O365_CLIENT_SECRET';
+    const secret = new Secret(this, 'Secret', {
+      description: `Mail sender credentials (JSON). Fill in after deploy: {"${field}":"..."}`,
+      // A placeholder, not a secret: the real value is put after deploy, out of the template.
+      // CloudFormation leaves it alone on later deploys because this value never changes.
+      secretObjectValue: { [field]: SecretValue.unsafePlainText('') },
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'The value is a client secret (or password) issued by Microsoft Entra ID / the mail server; it is rotated there and put here by the operator. A Secrets Manager rotation function would need app-management rights in Entra that the sender must not have.',
+    });
+    return secret;
+  }
+
+  #environment(props: MailSenderProps, smtpAuth: SmtpAuthMode): Record<string, string> {
+    const optional: Record<string, string | undefined> = {
+      O365_TENANT_ID: props.tenantId,
+      O365_CLIENT_ID: props.clientId,
+      O365_AUTHORITY_HOST: props.authorityHost,
+      MAIL_SECRET_ARN: this.secret?.secretArn,
+    };
+    return {
+      MAIL_QUEUE_URL: this.queue.queueUrl,
+      MAIL_DLQ_URL: this.deadLetterQueue.queueUrl,
+      MAIL_SENDER: props.sender,
+      MAIL_ALLOWED_FROM: (props.allowedFrom ?? [props.sender]).join(','),
+      SMTP_HOST: props.smtpHost ?? DEFAULTS.smtpHost,
+      SMTP_PORT: String(props.smtpPort ?? DEFAULTS.smtpPort),
+      SMTP_AUTH: smtpAuth,
+      ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+      POWERTOOLS_SERVICE_NAME: DEFAULTS.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+      ...props.environment,
+    } as Record<string, string>;
+  }
+
+  /**
+   * Exactly what the function and its event source mapping use; written out instead of
+   * `grantConsumeMessages`/`grantSendMessages`/`grantRead`, which add `GetQueueUrl` and
+   * `DescribeSecret` the sender never calls.
+   */
+  #grantFunction(role: Role): void {
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'ConsumeMailQueue',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+        ],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    role.addToPolicy(
+      new PolicyStatement({
+        sid: 'DeadLetter',
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
+    if (this.secret) {
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReadCredentials',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: [this.secret.secretArn],
+        }),
+      );
+    }
+    // Decrypt to receive, GenerateDataKey to dead-letter.
+    this.#encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    this.logGroup.grantWrite(role);
+  }
+}

@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/** The repository root: `NodejsFunction` resolves entries, the lock file and esbuild from here. */
+export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** The lock file that pins what gets bundled (also part of the asset's identity). */
+export const depsLockFilePath = fileURLToPath(new URL('../package-lock.json', import.meta.url));
+
+/** Lambda entry points this app bundles. */
+export const functionEntries = {
+  sender: fileURLToPath(new URL('../functions/sender.ts', import.meta.url)),
+  dailyReport: fileURLToPath(new URL('../functions/daily-report.ts', import.meta.url)),
+} as const;
+
+/**
+ * esbuild options for every function of this app. Exported so `scripts/bench.ts` measures the
+ * bundle exactly as the stack builds it.
+ *
+ * - ESM output (`.mjs`): top-level await and the same module semantics as local runs.
+ * - The banner gives the ESM bundle a `require`: nodemailer and MSAL are CommonJS and load Node
+ *   built-ins with `require('net')`, which esbuild cannot hoist into imports; without the shim
+ *   the function dies at cold start with "Dynamic require of "net" is not supported".
+ * - `@aws-sdk/*` is bundled, not taken from the runtime: the function then runs the SDK version
+ *   the tests ran against (the runtime's copy changes under us with Lambda updates), and esbuild
+ *   keeps only the SQS and Secrets Manager clients we import, minified, which loads faster than
+ *   resolving the runtime's full SDK from disk.
+ * - `forceDockerBundling: false`: these machines (and most CI) have no Docker; the `esbuild`
+ *   devDependency is used.
+ */
+export const lambdaBundling: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  // Source text is in the repository; leaving it out of the map keeps the bundle small.
+  sourcesContent: false,
+  bundleAwsSDK: true,
+  externalModules: [],
+  banner:
+    "import { createRequire as __o365CreateRequire } from 'node:module'; const require = __o365CreateRequire(import.meta.url);",
+  forceDockerBundling: false,
+};
