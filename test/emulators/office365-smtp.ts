@@ -111,6 +111,8 @@ export interface Office365Smtp {
   dropNextData(times?: number): void;
   /** Withholds the answer to the next `times` events of `stage` for `ms`. @default times 1 */
   stallNext(stage: SmtpStage, ms: number, times?: number): void;
+  /** Resolves once a scripted stall is holding back a reply (e.g. to act while a client waits). */
+  waitForStall(timeoutMs?: number): Promise<void>;
   /** Clears messages, counters, refusals, faults and rate windows. */
   reset(): void;
   /** Closes every connection and the listener; pending stalls are dropped. */
@@ -188,6 +190,8 @@ export async function startOffice365Smtp(
   const sockets = new Map<string, Socket>();
   const frontEnds = new Map<string, FrontEnd>();
   const timers = new Set<NodeJS.Timeout>();
+  /** The subset of `timers` holding a scripted stall. */
+  const stalls = new Set<NodeJS.Timeout>();
 
   /** Calls back after the injected latency plus any scripted stall for `stage`. */
   function answer(stage: SmtpStage, reply: () => void): void {
@@ -196,11 +200,17 @@ export async function startOffice365Smtp(
       reply();
       return;
     }
+    const stalled = delay > replyDelayMs;
     const timer = setTimeout(() => {
       timers.delete(timer);
+      if (stalled) stalls.delete(timer);
       reply();
     }, delay);
     timers.add(timer);
+    if (stalled) {
+      stalls.add(timer);
+      events.emit('stall');
+    }
   }
   const feOf = (session: SMTPServerSession) => frontEnds.get(session.id) ?? newFrontEnd();
 
@@ -387,7 +397,22 @@ export async function startOffice365Smtp(
     messages,
     authRefusals,
     faults,
-    waitForMessages: (n, timeoutMs = 10_000) => waitFor(events, messages, n, timeoutMs),
+    waitForMessages: (n, timeoutMs = 10_000) =>
+      waitForEvent(
+        events,
+        'message',
+        () => messages.length >= n,
+        timeoutMs,
+        () => `waitForMessages: ${messages.length} of ${n} messages after ${timeoutMs} ms`,
+      ).then(() => messages.slice()),
+    waitForStall: (timeoutMs = 10_000) =>
+      waitForEvent(
+        events,
+        'stall',
+        () => stalls.size > 0,
+        timeoutMs,
+        () => `waitForStall: none after ${timeoutMs} ms`,
+      ),
     rejectRecipient: (address, reply) => faults.rejectRecipient(address, reply),
     failNextData: (reply, times) => faults.failNext('data', reply, times),
     failNext: (stage, reply, times) => faults.failNext(stage, reply, times),
@@ -404,35 +429,36 @@ export async function startOffice365Smtp(
     stop() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      stalls.clear();
       for (const socket of sockets.values()) socket.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
 
-function waitFor(
+/** Resolves when `ready()` holds, re-checked on each `event`; rejects after `timeoutMs`. */
+function waitForEvent(
   events: EventEmitter,
-  messages: ReceivedMessage[],
-  n: number,
+  event: string,
+  ready: () => boolean,
   timeoutMs: number,
-): Promise<ReceivedMessage[]> {
-  if (messages.length >= n) return Promise.resolve(messages.slice());
+  describe: () => string,
+): Promise<void> {
+  if (ready()) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const onMessage = () => {
-      if (messages.length < n) return;
+    const onEvent = () => {
+      if (!ready()) return;
       cleanup();
-      resolve(messages.slice());
+      resolve();
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(
-        new Error(`waitForMessages: ${messages.length} of ${n} messages after ${timeoutMs} ms`),
-      );
+      reject(new Error(describe()));
     }, timeoutMs);
     const cleanup = () => {
       clearTimeout(timer);
-      events.off('message', onMessage);
+      events.off(event, onEvent);
     };
-    events.on('message', onMessage);
+    events.on(event, onEvent);
   });
 }
