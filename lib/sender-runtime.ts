@@ -21,9 +21,9 @@ import {
 import { type BatchContext, type BatchDeps, processBatch } from './process-batch.ts';
 import { peekMailId } from './process-record.ts';
 import { loadSenderConfigWithSecrets } from './secrets.ts';
-import { classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
+import { classificationToOutcome, classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
 import { openSmtpSession } from './smtp/smtp-session.ts';
-import type { DeliveryLedger, SendOutcome, SendRateLimiter } from './types.ts';
+import type { DeliveryLedger, SendRateLimiter } from './types.ts';
 
 /** What a warm Lambda keeps between invocations. */
 export interface SenderRuntime {
@@ -44,8 +44,6 @@ export interface SenderRuntimeOptions {
  * (the transport's socket timeout) plus time to delay retries and answer the event source.
  */
 export const REPORTING_MARGIN_MS = 2_000;
-/** Used when the transport does not say its socket timeout. */
-export const DEFAULT_SEND_TIMEOUT_MS = 15_000;
 
 export async function createSenderRuntime(
   env: NodeJS.ProcessEnv,
@@ -62,8 +60,6 @@ export async function createSenderRuntime(
     s3 ??= new S3Client({});
     return s3ObjectFetcher(s3)(location);
   };
-  const socketTimeoutMs =
-    (config.smtp as { socketTimeoutMs?: number }).socketTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
 
   const deps: BatchDeps = {
     settings: {
@@ -71,11 +67,11 @@ export async function createSenderRuntime(
       queueUrl: config.queueUrl,
       sender: config.sender,
       allowedFrom: config.allowedFrom,
-      safetyMarginMs: socketTimeoutMs + REPORTING_MARGIN_MS,
+      safetyMarginMs: config.smtp.socketTimeoutMs + REPORTING_MARGIN_MS,
     },
     sqs,
     openSession: () => openSmtpSession(config, { tokenProvider }),
-    classifyFailure: (err) => toSendOutcome(classifySmtpFailure(err)),
+    classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     fetchS3Object: fetchS3,
     ledger: options.ledger,
     rateLimiter: options.rateLimiter,
@@ -83,24 +79,6 @@ export async function createSenderRuntime(
     metrics: observability.metrics,
   };
   return { ready: true, processBatch: (records, context) => processBatch(records, deps, context) };
-}
-
-function toSendOutcome(failure: ReturnType<typeof classifySmtpFailure>): SendOutcome {
-  const { reason, reply } = failure;
-  switch (failure.failureClass) {
-    case 'invalid':
-      return { kind: 'invalid', reason };
-    case 'rejected':
-      return { kind: 'rejected', reason, reply };
-    case 'retry':
-      return { kind: 'retry', reason, reply, minDelaySeconds: failure.minDelaySeconds };
-    case 'config':
-      return { kind: 'config', reason, fix: failure.fix, reply };
-    default: {
-      const unreachable: never = failure.failureClass;
-      throw new Error(`unknown failure class ${String(unreachable)}`);
-    }
-  }
 }
 
 /**
