@@ -23,7 +23,7 @@ export type DeadLetterResult = { ok: true } | { ok: false; error: string };
 
 /** Truncates on a character boundary and says so, so a reader knows text is missing. */
 export function truncateReason(reason: string, max = MAX_FAILURE_REASON_LENGTH): string {
-  const oneLine = reason.replace(/[\r\n]+/g, ' ').trim();
+  const oneLine = reason.replace(/\s*[\r\n]+\s*/g, ' ').trim();
   if (oneLine.length <= max) return oneLine;
   return `${Array.from(oneLine.slice(0, max - 1)).join('')}…`;
 }
