@@ -6,7 +6,7 @@ import { z } from 'zod';
 /** The committed example, used when no settings are given so `cdk synth` works for a first look. */
 export const EXAMPLE_CONFIG_FILE = fileURLToPath(new URL('./example.config.json', import.meta.url));
 
-const bool = z.union([z.boolean(), z.stringbool()]);
+const bool = z.union([z.boolean(), z.stringbool()], { error: 'must be true or false' });
 const count = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** `a@x.com,@y.com` on the command line, or an array in a config file. */
 const list = z.union([
@@ -39,7 +39,7 @@ export const stackSettingsSchema = z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
       .optional(),
-    sender: z.email(),
+    sender: z.email({ error: 'must be the mailbox address that sends, e.g. mail@contoso.com' }),
     allowedFrom: list.optional(),
     smtpAuth: z.enum(['oauth2', 'password', 'none']).default('oauth2'),
     tenantId: z.string().min(1).optional(),
