@@ -30,6 +30,12 @@ export interface BackoffOptions {
    * @default Math.random
    */
   random?: () => number;
+  /**
+   * Multiplies every delay (base, cap and floor). Only for tests and the soak, which must run
+   * minutes of retries in seconds; production leaves it at 1.
+   * @default `MAIL_RETRY_TIME_SCALE` from the environment, else 1
+   */
+  timeScale?: number;
 }
 
 export const DEFAULT_BACKOFF = { baseSeconds: 30, capSeconds: 15 * 60 } as const;
@@ -44,13 +50,14 @@ export function backoffSeconds(
   minDelaySeconds = 0,
   options: BackoffOptions = {},
 ): number {
-  const base = options.baseSeconds ?? DEFAULT_BACKOFF.baseSeconds;
-  const cap = options.capSeconds ?? DEFAULT_BACKOFF.capSeconds;
+  const scale = options.timeScale ?? retryTimeScale();
+  const base = (options.baseSeconds ?? DEFAULT_BACKOFF.baseSeconds) * scale;
+  const cap = (options.capSeconds ?? DEFAULT_BACKOFF.capSeconds) * scale;
   const random = options.random ?? Math.random;
   const attempt = Number.isFinite(receiveCount) && receiveCount >= 1 ? Math.floor(receiveCount) : 1;
   // 2^(attempt-1) overflows to Infinity long after it passed the cap; min() handles that.
   const ceiling = Math.min(cap, base * 2 ** (attempt - 1));
-  const floor = Math.max(0, minDelaySeconds);
+  const floor = Math.max(0, minDelaySeconds) * scale;
   const delay = Math.ceil(floor + random() * ceiling);
   return Math.min(MAX_VISIBILITY_SECONDS, delay);
 }
@@ -59,4 +66,13 @@ export function backoffSeconds(
 export function receiveCountOf(attributes: { ApproximateReceiveCount?: string }): number {
   const n = Number.parseInt(attributes.ApproximateReceiveCount ?? '', 10);
   return Number.isFinite(n) && n >= 1 ? n : 1;
+}
+
+/**
+ * `MAIL_RETRY_TIME_SCALE` (a number in (0, 1]; default 1): the soak and tests shrink retry delays
+ * and throttling pauses with it. Read on each call so a test can set it after import.
+ */
+export function retryTimeScale(env: NodeJS.ProcessEnv = process.env): number {
+  const scale = Number(env.MAIL_RETRY_TIME_SCALE);
+  return Number.isFinite(scale) && scale > 0 && scale <= 1 ? scale : 1;
 }

@@ -34,6 +34,8 @@ export interface DynamoDbRateLimiterOptions extends SendRateLimits {
   now?: () => number;
   /** How the limiter waits for a slot within `maxWaitSeconds`; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /** Multiplies penalties (`MAIL_RETRY_TIME_SCALE`, tests and soak only). @default 1 */
+  penaltyScale?: number;
 }
 
 const MAX_ATTEMPTS = 12;
@@ -45,6 +47,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
   #limits: MailboxLimits;
   #now: () => number;
   #sleep: (ms: number) => Promise<void>;
+  #penaltyScale: number;
   /** DynamoDB calls made, for the measurements in the soak and bench. */
   calls = 0;
 
@@ -54,6 +57,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
     this.#limits = resolveLimits(options);
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#penaltyScale = options.penaltyScale ?? 1;
   }
 
   async acquire(
@@ -86,7 +90,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
   async penalize(mailbox: string, seconds: number): Promise<void> {
     // One UpdateItem, no read: raise blockedUntil (never lower it) and bump the version so a
     // concurrent acquire that read the old budget loses its conditional write and re-reads.
-    const until = this.#now() + seconds * 1000;
+    const until = this.#now() + Math.round(seconds * this.#penaltyScale * 1000);
     this.calls++;
     try {
       await this.#client.send(

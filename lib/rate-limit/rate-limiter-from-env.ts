@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { retryTimeScale } from '../backoff.ts';
 import { envInteger } from '../ledger/env-number.ts';
 import type { SendRateLimiter } from '../types.ts';
 import { DynamoDbRateLimiter } from './dynamodb-rate-limiter.ts';
@@ -9,6 +10,7 @@ import { DynamoDbRateLimiter } from './dynamodb-rate-limiter.ts';
  *   limiter (one process's memory cannot see the other Lambda instances, so there is no fallback).
  * - `MAIL_RATE_PER_MINUTE` (default 30), `MAIL_RECIPIENTS_PER_DAY` (default 10000).
  * - `MAIL_RATE_MAX_WAIT_SECONDS` — a slot this close is waited for in the invocation (default 2).
+ * - `MAIL_RETRY_TIME_SCALE` — shrinks throttling penalties like every retry delay (soak only).
  */
 export function rateLimiterFromEnv(
   env: NodeJS.ProcessEnv,
@@ -29,6 +31,7 @@ export function rateLimiterFromEnv(
       perMinute,
       recipientsPerDay,
       maxWaitSeconds,
+      penaltyScale: retryTimeScale(env),
     }),
   };
 }

@@ -169,4 +169,18 @@ describe('rateLimiterFromEnv', () => {
     for (let i = 0; i < 4; i++) results.push((await result.rateLimiter.acquire(MAILBOX, 1)).ok);
     expect(results).toEqual([true, true, true, false]);
   });
+
+  it('shrinks throttling penalties with MAIL_RETRY_TIME_SCALE (soak runs minutes in seconds)', async () => {
+    const env = {
+      MAIL_RATE_TABLE: table,
+      MAIL_RETRY_TIME_SCALE: '0.05',
+      MAIL_RATE_MAX_WAIT_SECONDS: '0',
+    };
+    const result = rateLimiterFromEnv(env, dynamo.client);
+    if (!result.ok || !result.rateLimiter) throw new Error('expected a limiter');
+    await result.rateLimiter.penalize(MAILBOX, 60);
+    // The limiter from env runs on the real clock: 60 s × 0.05 = 3 s.
+    const denied = await result.rateLimiter.acquire(MAILBOX, 1);
+    expect(denied).toEqual({ ok: false, retryAfterSeconds: 3 });
+  });
 });
