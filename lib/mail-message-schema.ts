@@ -125,7 +125,7 @@ const tags = z._default(
   z.record(
     z.string().check(
       z.regex(TAG_KEY, {
-        error: `has a tag name that is not allowed: 1-${MAX_TAG_KEY_LENGTH} of letters, digits, space and _ . : / = + @ -`,
+        error: `is not an allowed tag name: 1-${MAX_TAG_KEY_LENGTH} of letters, digits, space and _ . : / = + @ -`,
       }),
     ),
     z.string().check(

@@ -80,6 +80,18 @@ function describeIssue(issue: Issue, prefix: Path): MailMessageIssue[] {
     const branch = closestBranch(issue.errors);
     if (branch) return branch.flatMap((i) => describeIssue(i, path));
   }
+  if (issue.code === 'unrecognized_keys') {
+    // One issue per unknown key, at the key's own path, so each names the field to remove.
+    return issue.keys.map((key) => {
+      const field = formatPath([...path, key]);
+      // Both attachment forms are strict, so "content and s3" surfaces as an unknown key.
+      const both = path[0] === 'attachments' && (key === 's3' || key === 'content');
+      const message = both
+        ? `${field} cannot be combined with ${key === 's3' ? 'content' : 's3'}: an attachment has either base64 "content" or an "s3" location`
+        : `${field} is not a field of the message contract: remove it (check the spelling: field names are case-sensitive)`;
+      return { path: field, message };
+    });
+  }
   const field = formatPath(path);
   const label = field || 'the message';
   return [{ path: field, message: `${label} ${wording(issue)}` }];
@@ -107,11 +119,6 @@ function wording(issue: Issue): string {
     case 'invalid_key':
       return issue.issues.map((i) => i.message).join('; ');
     case 'unrecognized_keys':
-      return `has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys
-        .map((k) => JSON.stringify(k))
-        .join(
-          ', ',
-        )}: remove ${issue.keys.length > 1 ? 'them' : 'it'} (check the spelling against the contract)`;
     case 'too_big':
     case 'too_small':
     case 'invalid_format':
