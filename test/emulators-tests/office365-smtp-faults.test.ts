@@ -203,9 +203,14 @@ describe('Office 365 SMTP emulator scripted faults', () => {
 });
 
 describe('Office 365 SMTP emulator modes', () => {
-  it('implicit TLS: TLS from the first byte, AUTH listed at once', async () => {
+  it('implicit TLS: TLS from the first byte, AUTH listed at once, resets work under TLS', async () => {
     const smtp = await startOffice365Smtp({ tokenEndpoint: tokens, implicitTls: true });
     try {
+      const { client: probe } = await RawSmtpClient.open(smtp.port, true);
+      const ehlo = await probe.command('EHLO client.test');
+      expect(ehlo).toContain('\n250-AUTH LOGIN XOAUTH2\n');
+      expect(ehlo).not.toContain('STARTTLS');
+      probe.close();
       const client = await authenticated(smtp);
       expect(await sendRaw(client)).toMatch(/^250 /);
       client.close();
@@ -217,8 +222,13 @@ describe('Office 365 SMTP emulator modes', () => {
         auth: { type: 'OAuth2', user: SENDER, accessToken: token },
       });
       await t.sendMail({ from: SENDER, to: 'a@fabrikam.test', text: 'x' });
+      smtp.dropNextData();
+      const err = await t
+        .sendMail({ from: SENDER, to: 'a@fabrikam.test', text: 'x' })
+        .catch((e) => e);
       t.close();
-      expect(smtp.stats).toMatchObject({ tlsHandshakes: 2, messages: 2 });
+      expect(err.code).toMatch(/^(ECONNECTION|ECONNRESET|ESOCKET)$/);
+      expect(smtp.stats).toMatchObject({ tlsHandshakes: 4, messages: 2, droppedMessages: 1 });
     } finally {
       await smtp.stop();
     }
