@@ -98,7 +98,7 @@ function toDeadLetter(message: Message): DeadLetter {
     if (value.StringValue !== undefined) attributes[name] = value.StringValue;
   }
   const body = message.Body ?? '';
-  const summary = summarizeBody(body);
+  const summary = summarizeMailBody(body);
   const sent = message.Attributes?.SentTimestamp;
   return {
     messageId: message.MessageId ?? '',
@@ -113,7 +113,7 @@ function toDeadLetter(message: Message): DeadLetter {
 }
 
 /** Subject, recipients and id for the listing; a body that is not a mail message shows none. */
-function summarizeBody(body: string): Pick<DeadLetter, 'mailId' | 'subject' | 'to'> {
+export function summarizeMailBody(body: string): Pick<DeadLetter, 'mailId' | 'subject' | 'to'> {
   try {
     const parsed = JSON.parse(body) as { id?: unknown; subject?: unknown; to?: unknown };
     const to = Array.isArray(parsed.to)

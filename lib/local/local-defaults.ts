@@ -10,6 +10,14 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_QUEUE_NAME = 'o365-mail';
 export const LOCAL_DLQ_NAME = 'o365-mail-dlq';
+/**
+ * The stack's redrive setting (`MAIL_SENDER_DEFAULTS.maxReceiveCount` in infra/mail-sender-props.ts;
+ * a test keeps them equal). Not imported from there: that would load aws-cdk-lib into `npm start`.
+ */
+export const LOCAL_MAX_RECEIVE_COUNT = 5;
+/** The sender's function timeout in the stack (60 s), and the queue's visibility timeout (6x it). */
+export const LOCAL_FUNCTION_TIMEOUT_MS = 60_000;
+export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 360;
 /** Where `npm start` tells the command line how to reach it (relative to the working directory). */
 export const LOCAL_STATE_FILE = '.local/pipeline.json';
 /** Throwaway CA and capture-server certificate. */

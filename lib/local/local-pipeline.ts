@@ -1,0 +1,296 @@
+import { resolve } from 'node:path';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SqsSpyMessage } from 'fauxqs';
+import { summarizeMailBody } from '../cli/dead-letters.ts';
+import {
+  type CaptureSmtpServer,
+  DEMO_REFUSALS,
+  DEMO_THROTTLES,
+  startCaptureSmtpServer,
+} from './capture-smtp-server.ts';
+import { type EmbeddedSqs, startEmbeddedSqs } from './embedded-sqs.ts';
+import { ensureLocalCertificate } from './local-certificate.ts';
+import {
+  LOCAL_CREDENTIALS,
+  LOCAL_DLQ_NAME,
+  LOCAL_FUNCTION_TIMEOUT_MS,
+  LOCAL_MAX_RECEIVE_COUNT,
+  LOCAL_OUTBOX_DIR,
+  LOCAL_QUEUE_NAME,
+  LOCAL_REGION,
+  LOCAL_SENDER,
+  LOCAL_SQS_PORT,
+  LOCAL_TLS_DIR,
+  localQueueUrl,
+} from './local-defaults.ts';
+import type { LocalPipelineState } from './local-state.ts';
+import { type RetryDelayCap, startRetryDelayCap } from './retry-delay-cap.ts';
+import { type SenderLogTap, tapSenderLogs } from './sender-log-tap.ts';
+import {
+  type BatchReport,
+  createSqsEventSource,
+  type SqsEventSource,
+  type SqsLambdaHandler,
+} from './sqs-event-source.ts';
+import { usesConfiguredSmtp } from './uses-configured-smtp.ts';
+
+/** What became of one delivery of one message, as the local pipeline saw it. */
+export interface MessageOutcome {
+  kind: 'sent' | 'retry' | 'dead-lettered' | 'retries-exhausted' | 'handler-error';
+  sqsMessageId: string;
+  mailId?: string;
+  subject?: string;
+  to?: string[];
+  /** Which delivery this was (SQS `ApproximateReceiveCount`). */
+  attempt: number;
+  /** `invalid` / `rejected` for a message the sender dead-lettered. */
+  failureClass?: string;
+  reason?: string;
+  /** For a retry: the delay the sender asked for. */
+  delaySeconds?: number;
+  /** For a retry under a retry-delay cap (the demo): the delay this local queue applies instead. */
+  localDelaySeconds?: number;
+}
+
+/** Options of {@link startLocalPipeline}. */
+export interface LocalPipelineOptions {
+  /** Port of the embedded SQS emulator; 0 picks a free one. @default 4566 */
+  sqsPort?: number;
+  /** `capture` = the local capture server; `smtp` = the server `.env` configures (real Office 365). @default from the environment, see {@link usesConfiguredSmtp} */
+  smtp?: 'capture' | 'smtp';
+  /** Where the capture server saves `.eml` files. @default 'outbox' */
+  outboxDir?: string;
+  /** @default '.local/tls' */
+  tlsDir?: string;
+  /** Caps retry delays (seconds) so retries show within seconds; see retry-delay-cap.ts. @default no cap */
+  maxRetryDelaySeconds?: number;
+  /** Parallel invocations, as the mapping's maximum concurrency. @default 2 (the stack's) */
+  concurrency?: number;
+  /** Print the sender's own JSON log lines too. @default false */
+  verbose?: boolean;
+  /** Called once per delivery outcome, as it happens. */
+  onOutcome?: (outcome: MessageOutcome) => void;
+}
+
+export interface LocalPipeline {
+  sqs: EmbeddedSqs;
+  capture?: CaptureSmtpServer;
+  /** What the `o365-mail` command line needs to find this pipeline. */
+  state: LocalPipelineState;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole pipeline in this process: fauxqs with the mail queue and DLQ, the capture
+ * SMTP server (or the configured one), and the event-source poller running the real
+ * `functions/sender.ts` handler. The handler reads `process.env`, so this sets the sender's
+ * variables first; in capture mode this process must already trust the local CA
+ * (`NODE_EXTRA_CA_CERTS`, see local-ca-reexec.ts): certificates are always verified.
+ */
+export async function startLocalPipeline(
+  options: LocalPipelineOptions = {},
+): Promise<LocalPipeline> {
+  const mode = options.smtp ?? (usesConfiguredSmtp(process.env) ? 'smtp' : 'capture');
+  const outboxDir = resolve(options.outboxDir ?? LOCAL_OUTBOX_DIR);
+  const sqs = await startEmbeddedSqs(options.sqsPort ?? LOCAL_SQS_PORT);
+  const stoppers: (() => Promise<void>)[] = [() => sqs.stop()];
+  try {
+    let capture: CaptureSmtpServer | undefined;
+    if (mode === 'capture') {
+      const certificate = ensureLocalCertificate(resolve(options.tlsDir ?? LOCAL_TLS_DIR));
+      capture = await startCaptureSmtpServer({
+        outboxDir,
+        tls: certificate,
+        refuseRecipients: DEMO_REFUSALS,
+        throttleFirstAttempt: DEMO_THROTTLES,
+      });
+      stoppers.push(() => capture!.stop());
+    }
+    let senderEndpoint = sqs.endpoint;
+    if (options.maxRetryDelaySeconds !== undefined) {
+      const front: RetryDelayCap = await startRetryDelayCap(
+        sqs.endpoint,
+        options.maxRetryDelaySeconds,
+      );
+      stoppers.push(() => front.stop());
+      senderEndpoint = front.endpoint;
+    }
+    setSenderEnvironment(senderEndpoint, capture);
+    const { handler } = (await import('../../functions/sender.ts')) as {
+      handler: SqsLambdaHandler;
+    };
+    const tap = tapSenderLogs({ verbose: options.verbose });
+    stoppers.push(async () => tap.restore());
+    const cap = options.maxRetryDelaySeconds;
+    const report = (outcome: MessageOutcome) =>
+      options.onOutcome?.(
+        cap !== undefined && outcome.delaySeconds !== undefined
+          ? { ...outcome, localDelaySeconds: Math.min(cap, outcome.delaySeconds) }
+          : outcome,
+      );
+    const source = startEventSource(sqs, handler, tap, options.concurrency ?? 2, report);
+    stoppers.push(() => source.stop());
+    const watcher = watchRedriveExhaustion(sqs, report);
+    stoppers.push(watcher.stop);
+
+    const state: LocalPipelineState = {
+      version: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      sqsEndpoint: sqs.endpoint,
+      region: LOCAL_REGION,
+      queueUrl: sqs.queueUrl,
+      dlqUrl: sqs.dlqUrl,
+      smtp: capture
+        ? { kind: 'capture', host: capture.host, port: capture.port, outboxDir }
+        : {
+            kind: 'smtp',
+            host: process.env.SMTP_HOST ?? 'smtp.office365.com',
+            port: Number(process.env.SMTP_PORT ?? 587),
+          },
+    };
+    return { sqs, capture, state, stop: () => stopAll(stoppers) };
+  } catch (error) {
+    await stopAll(stoppers);
+    throw error;
+  }
+}
+
+/** Stops in reverse order of start: poller before SMTP before SQS. */
+async function stopAll(stoppers: (() => Promise<void>)[]): Promise<void> {
+  for (const stop of stoppers.splice(0).reverse()) await stop().catch(() => undefined);
+}
+
+/** @param sqsEndpoint where the sender's SQS calls go: the emulator, or the retry-delay cap in front of it. */
+function setSenderEnvironment(sqsEndpoint: string, capture: CaptureSmtpServer | undefined): void {
+  const env = process.env;
+  env.MAIL_QUEUE_URL = localQueueUrl(sqsEndpoint, LOCAL_QUEUE_NAME);
+  env.MAIL_DLQ_URL = localQueueUrl(sqsEndpoint, LOCAL_DLQ_NAME);
+  // The same origin as the queue URLs, or the SDK warns that they differ on every call.
+  env.AWS_ENDPOINT_URL_SQS = sqsEndpoint;
+  env.AWS_REGION = LOCAL_REGION;
+  // The sender's SQS client signs its calls; fauxqs checks nothing, so these never leave the machine.
+  env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  // INFO: the per-record lines feed the outcome printer (sender-log-tap.ts). Metrics are not
+  // published anywhere locally; their EMF lines would only clutter the terminal.
+  env.POWERTOOLS_LOG_LEVEL ??= 'INFO';
+  env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  if (!capture) return;
+  env.MAIL_SENDER ||= LOCAL_SENDER;
+  env.SMTP_HOST = capture.host;
+  env.SMTP_PORT = String(capture.port);
+  env.SMTP_TLS = 'starttls';
+  env.SMTP_AUTH = 'none';
+  delete env.MAIL_SECRET_ARN;
+}
+
+function startEventSource(
+  sqs: EmbeddedSqs,
+  handler: SqsLambdaHandler,
+  tap: SenderLogTap,
+  concurrency: number,
+  report: (outcome: MessageOutcome) => void,
+): SqsEventSource {
+  const attributed = new Set<string>();
+  const source = createSqsEventSource({
+    sqs: sqs.client,
+    queueUrl: sqs.queueUrl,
+    region: LOCAL_REGION,
+    handler: (event: SQSEvent, context) =>
+      handler(event, context) as Promise<SQSBatchResponse | undefined>,
+    functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
+    concurrency,
+    onBatch(batch) {
+      for (const outcome of outcomesOf(batch, sqs, tap, attributed)) report(outcome);
+    },
+  });
+  source.start();
+  return source;
+}
+
+function outcomesOf(
+  batch: BatchReport,
+  sqs: EmbeddedSqs,
+  tap: SenderLogTap,
+  attributed: Set<string>,
+): MessageOutcome[] {
+  const failed = new Set(batch.failed);
+  return batch.records.map((record) => {
+    const logged = tap.take(record.messageId);
+    const base = {
+      sqsMessageId: record.messageId,
+      ...summarizeMailBody(record.body),
+      attempt: Number(record.attributes.ApproximateReceiveCount ?? 1),
+    };
+    if (batch.error) {
+      return { ...base, kind: 'handler-error', reason: String(batch.error) } as const;
+    }
+    if (failed.has(record.messageId)) {
+      return {
+        ...base,
+        kind: 'retry',
+        reason: logged?.reason,
+        delaySeconds: logged?.delaySeconds,
+      } as const;
+    }
+    // The sender moved it to the DLQ itself (a copy with FailureClass) or it was sent.
+    const copy = sqs.server.spy.checkForMessage(
+      (m) =>
+        m.service === 'sqs' &&
+        m.queueName === LOCAL_DLQ_NAME &&
+        m.body === record.body &&
+        'FailureClass' in m.messageAttributes &&
+        !attributed.has(m.messageId),
+      'published',
+    ) as SqsSpyMessage | undefined;
+    if (!copy) return { ...base, kind: 'sent' } as const;
+    attributed.add(copy.messageId);
+    return {
+      ...base,
+      kind: 'dead-lettered',
+      failureClass: copy.messageAttributes.FailureClass?.StringValue,
+      reason: copy.messageAttributes.FailureReason?.StringValue ?? logged?.reason,
+    } as const;
+  });
+}
+
+/** Reports messages the queue itself moved to the DLQ after maxReceiveCount failed deliveries. */
+function watchRedriveExhaustion(
+  sqs: EmbeddedSqs,
+  report: (outcome: MessageOutcome) => void,
+): { stop: () => Promise<void> } {
+  let running = true;
+  const seen = new Set<string>();
+  const isNew = (m: { service: string }) =>
+    m.service === 'sqs' &&
+    (m as SqsSpyMessage).queueName === LOCAL_QUEUE_NAME &&
+    !seen.has((m as SqsSpyMessage).messageId);
+  const loop = async () => {
+    while (running) {
+      const moved = (await sqs.server.spy.waitForMessage(isNew, 'dlq').catch(() => undefined)) as
+        | SqsSpyMessage
+        | undefined;
+      if (!moved || !running) return;
+      seen.add(moved.messageId);
+      report({
+        kind: 'retries-exhausted',
+        sqsMessageId: moved.messageId,
+        ...summarizeMailBody(moved.body),
+        attempt: LOCAL_MAX_RECEIVE_COUNT,
+        reason: 'every delivery failed; the queue moved it to the DLQ (maxReceiveCount)',
+      });
+    }
+  };
+  const done = loop();
+  return {
+    async stop() {
+      running = false;
+      // clear() rejects the pending wait, which ends the loop.
+      sqs.server.spy.clear();
+      await done;
+    },
+  };
+}
