@@ -98,8 +98,15 @@ export async function processBatch(
       } else if (held !== undefined) {
         result = skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
       } else if (context.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
-        stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
-        result = skipped(record, stop.cause, stop.reason, 0);
+        if (processed.length === 0) {
+          // Short of time before the first record: the function timeout itself is too short, and
+          // every redelivery would end the same way. Say so once instead of spinning quietly.
+          result = timeoutTooShort(record, context, deps);
+          stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
+        } else {
+          stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
+          result = skipped(record, stop.cause, stop.reason, 0);
+        }
       } else {
         result = await runRecord(record, recordDeps, deps);
         if (result.outcome.kind === 'config') {
@@ -168,6 +175,24 @@ function skipped(
     sqsMessageId: record.messageId,
     mailId: peekMailId(record),
     outcome: { kind: 'retry', cause, reason, delaySeconds },
+  };
+}
+
+function timeoutTooShort(
+  record: SQSRecord,
+  context: BatchContext,
+  deps: BatchDeps,
+): ProcessedRecord {
+  const margin = deps.settings.safetyMarginMs;
+  return {
+    sqsMessageId: record.messageId,
+    mailId: peekMailId(record),
+    outcome: {
+      kind: 'config',
+      reason: `the function had ${context.getRemainingTimeInMillis()} ms left at the start of the batch, less than the ${margin} ms one send may take (SMTP socket timeout + reporting)`,
+      fix: `raise the function timeout well above ${Math.ceil(margin / 1000)} s, or lower SMTP_SOCKET_TIMEOUT_MS`,
+      delaySeconds: stopDelay({ cause: 'config', reason: '' }, record, deps),
+    },
   };
 }
 

@@ -61,6 +61,17 @@ export async function createSenderRuntime(
     return s3ObjectFetcher(s3)(location);
   };
 
+  // processBatch logs every outcome once, with the message ids and the fix for a configuration
+  // error; the session's own lines are connection detail, kept at debug so the error stays single.
+  const { logger } = observability;
+  const sessionLogger = {
+    info: (message: string, attributes?: Record<string, unknown>) =>
+      logger.debug(message, attributes ?? {}),
+    warn: (message: string, attributes?: Record<string, unknown>) =>
+      logger.debug(message, attributes ?? {}),
+    error: (message: string, attributes?: Record<string, unknown>) =>
+      logger.debug(message, attributes ?? {}),
+  };
   const deps: BatchDeps = {
     settings: {
       dlqUrl: config.dlqUrl,
@@ -70,7 +81,7 @@ export async function createSenderRuntime(
       safetyMarginMs: config.smtp.socketTimeoutMs + REPORTING_MARGIN_MS,
     },
     sqs,
-    openSession: () => openSmtpSession(config, { tokenProvider }),
+    openSession: () => openSmtpSession(config, { tokenProvider }, { logger: sessionLogger }),
     classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     fetchS3Object: fetchS3,
     ledger: options.ledger,

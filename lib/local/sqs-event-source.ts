@@ -53,7 +53,7 @@ export interface SqsEventSourceOptions {
   visibilityTimeout?: number;
   /**
    * The function timeout the `Context` counts down from; an invocation that runs longer fails.
-   * @default 30000
+   * @default 60000 (the `MailSender` construct's default)
    */
   functionTimeoutMs?: number;
   /**
@@ -94,7 +94,7 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
   const region = options.region ?? 'us-east-1';
   const arn = queueArnFromUrl(options.queueUrl, region);
   const functionName = options.functionName ?? 'o365-mail-sender-local';
-  const timeoutMs = options.functionTimeoutMs ?? 30_000;
+  const timeoutMs = options.functionTimeoutMs ?? 60_000;
   let running = false;
   const pollers: Promise<void>[] = [];
   const abort = new AbortController();
@@ -161,16 +161,18 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
     }
   }
 
-  async function queueIsEmpty(includeInvisible: boolean): Promise<boolean> {
+  async function queueDepth(): Promise<{ visible: number; hidden: number }> {
     const { Attributes = {} } = await options.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: options.queueUrl, AttributeNames: ['All'] }),
     );
     const a: Record<string, string | undefined> = Attributes;
     const count = (name: string) => Number(a[name] ?? '0');
-    const visible = count('ApproximateNumberOfMessages');
-    const hidden =
-      count('ApproximateNumberOfMessagesNotVisible') + count('ApproximateNumberOfMessagesDelayed');
-    return visible === 0 && (!includeInvisible || hidden === 0);
+    return {
+      visible: count('ApproximateNumberOfMessages'),
+      hidden:
+        count('ApproximateNumberOfMessagesNotVisible') +
+        count('ApproximateNumberOfMessagesDelayed'),
+    };
   }
 
   return {
@@ -187,19 +189,28 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
     drainOnce: () => drainOnce(),
     async runUntilIdle(idle = {}) {
       const reports: BatchReport[] = [];
-      const deadline = Date.now() + (idle.timeoutMs ?? 60_000);
+      const timeoutMs = idle.timeoutMs ?? 60_000;
+      const deadline = Date.now() + timeoutMs;
       const worker = async () => {
-        // Short polls while work remains; an empty answer ends this worker's round.
-        for (let report = await drainOnce(1); report; report = await drainOnce(1)) {
+        // Short polls while work is visible; an empty answer ends this worker's round.
+        for (let report = await drainOnce(0); report; report = await drainOnce(0)) {
           reports.push(report);
           if (Date.now() > deadline) return;
         }
       };
       while (Date.now() <= deadline) {
         await Promise.all(Array.from({ length: options.concurrency ?? 1 }, worker));
-        if (await queueIsEmpty(idle.includeInvisible ?? false)) return reports;
+        const { visible, hidden } = await queueDepth();
+        if (visible === 0 && (!(idle.includeInvisible ?? false) || hidden === 0)) return reports;
+        if (visible === 0) {
+          // Only retries waiting out their backoff: a long poll returns as soon as one is back.
+          const report = await drainOnce(
+            Math.max(0, Math.min(20, Math.floor((deadline - Date.now()) / 1000))),
+          );
+          if (report) reports.push(report);
+        }
       }
-      throw new Error(`queue ${options.queueUrl} not idle after ${idle.timeoutMs ?? 60_000} ms`);
+      throw new Error(`queue ${options.queueUrl} not idle after ${timeoutMs} ms`);
     },
   };
 }
