@@ -107,6 +107,19 @@ describe('Office 365 SMTP emulator', () => {
     expect(smtp.stats.commands.EHLO).toBe(2);
   });
 
+  it('answers HELO, NOOP, RSET, unknown commands and bad sequences in Office 365 wording', async () => {
+    const { client, greeting } = await RawSmtpClient.open(smtp.port);
+    expect(await client.command('MAIL FROM:<a@b.test>')).toBe('503 5.5.2 Send hello first');
+    expect(await client.command('HELO client.test')).toBe(
+      `250 ${greeting.split(' ')[1]} Hello [127.0.0.1]`,
+    );
+    expect(await client.command('NOOP')).toBe('250 2.0.0 OK');
+    expect(await client.command('RSET')).toBe('250 2.0.0 Resetting');
+    expect(await client.command('FOO')).toBe('500 5.3.3 Unrecognized command');
+    expect(await client.command('RCPT TO:<a@b.test>')).toBe('503 5.5.1 Bad sequence of commands');
+    client.close();
+  });
+
   it('speaks the Office 365 dialogue for a whole message, XOAUTH2 in the 334 form', async () => {
     const token = await tokens.issueToken();
     const { client } = await RawSmtpClient.open(smtp.port);

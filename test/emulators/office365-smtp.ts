@@ -38,7 +38,11 @@ export interface Office365SmtpOptions {
   ratePerMinute?: number;
   /** Recipients per mailbox per sliding 24 h before `554 5.2.0 ...SubmissionQuotaExceededException`. @default 10000 */
   recipientsPerDay?: number;
-  /** Delay before every reply to connect/AUTH/MAIL/RCPT/DATA (stands in for network latency). @default 0 */
+  /**
+   * Delay before the greeting and before each answer to AUTH, MAIL, RCPT and the end of DATA: stands
+   * in for network latency in the bench. EHLO, STARTTLS, NOOP, RSET and QUIT are answered at once.
+   * @default 0
+   */
   replyDelayMs?: number;
   /** Accepted `aud` of XOAUTH2 tokens. @default 'https://outlook.office365.com' */
   audience?: string;

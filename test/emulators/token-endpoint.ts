@@ -79,6 +79,8 @@ export const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
 /** The app role that lets a client-credentials token send through SMTP AUTH. */
 export const SMTP_SEND_AS_APP_ROLE = 'SMTP.SendAsApp';
 
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
 const DEFAULT_CLIENTS: Record<string, TokenClient> = {
   'test-client': { secret: 'test-secret', roles: [SMTP_SEND_AS_APP_ROLE] },
 };
@@ -159,6 +161,8 @@ export async function startTokenEndpoint(
     if (!resource) return invalidScope(scope);
     const assertion = form.get('client_assertion');
     if (assertion) {
+      if (form.get('client_assertion_type') !== JWT_BEARER)
+        return invalidRequest('client_assertion_type');
       const refused = await verifyClientAssertion(assertion, client, clientId, tokenUrl);
       if (refused) return refused;
     } else {
