@@ -1,4 +1,25 @@
 /** The public entry of `o365-mail-queue`: re-exports only. */
+
+// Sender plumbing: configuration, secrets, OAuth tokens, the SMTP session and the failure table.
+export { TokenAcquisitionError, type TokenFailureDetails } from './auth/token-acquisition-error.ts';
+export {
+  clearTokenProviderCache,
+  createTokenProvider,
+  type MsalTokenProvider,
+  type TokenProviderOptions,
+} from './auth/token-provider.ts';
+export {
+  DEFAULT_AUTHORITY_HOST,
+  DEFAULT_SCOPE,
+  DEFAULT_SMTP_HOST,
+  loadSenderConfig,
+  type OAuthSettings,
+  type SenderConfig,
+  type SenderConfigResult,
+  type SmtpAuthMode,
+  type SmtpSettings,
+  type SmtpTlsMode,
+} from './config.ts';
 export {
   InvalidMailMessageError,
   InvalidSendOptionsError,
@@ -37,4 +58,29 @@ export {
   type SendBatchResult,
   type SendOptions,
 } from './producer.ts';
+export {
+  loadSenderConfigWithSecrets,
+  type ResolveSecretsOptions,
+  resolveSecrets,
+  SecretResolutionError,
+} from './secrets.ts';
+export {
+  type Classification,
+  classificationToOutcome,
+  classifySmtpFailure,
+  parseSmtpReply,
+} from './smtp/classify-smtp-failure.ts';
+export {
+  OFFICE365_REPLIES,
+  type ReplyMatch,
+  type ReplyTableRow,
+  type TableFailureClass,
+} from './smtp/office365-replies.ts';
+export {
+  openSmtpSession,
+  type SessionLogger,
+  SmtpSession,
+  type SmtpSessionOptions,
+  type SmtpSessionStats,
+} from './smtp/smtp-session.ts';
 export type { MailAddress, MailAttachment, MailMessage } from './types.ts';
