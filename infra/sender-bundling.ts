@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 /** The repository root: `NodejsFunction` resolves entries, the lock file and esbuild from here. */
 export const projectRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -42,3 +43,25 @@ export const lambdaBundling: BundlingOptions = {
     "import { createRequire as __o365CreateRequire } from 'node:module'; const require = __o365CreateRequire(import.meta.url);",
   forceDockerBundling: false,
 };
+
+/**
+ * The same build as esbuild's JS API options, for tools that bundle without CDK (the benchmark):
+ * CDK turns {@link lambdaBundling} into exactly these command-line flags.
+ */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: lambdaBundling.target,
+    format: 'esm',
+    mainFields: lambdaBundling.mainFields,
+    minify: lambdaBundling.minify,
+    sourcemap: lambdaBundling.sourceMap,
+    sourcesContent: lambdaBundling.sourcesContent,
+    external: lambdaBundling.externalModules,
+    banner: { js: lambdaBundling.banner ?? '' },
+    absWorkingDir: projectRoot,
+  };
+}

@@ -1,0 +1,181 @@
+import type { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MailQueueStack } from '../../infra/mail-queue-stack.ts';
+import { parseStackSettings } from '../../infra/stack-settings.ts';
+import {
+  CLIENT_ID,
+  newApp,
+  SECRET_ARN,
+  TENANT_ID,
+  withoutAwsCredentials,
+} from './infra-fixtures.ts';
+
+const baseSettings = { sender: 'mail@contoso.com', tenantId: TENANT_ID, clientId: CLIENT_ID };
+
+function synthStack(raw: Record<string, unknown>, { bundle = false } = {}) {
+  const app = newApp({ bundle });
+  const stack = new MailQueueStack(app, 'MailQueue', { settings: parseStackSettings(raw) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The AwsSolutions findings left after the acknowledgements, as `rule: resource` lines. */
+function nagFindings(app: App): string[] {
+  const report = new AwsSolutionsChecks(app).validateScope(app);
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName}: ${r.constructPath ?? r.resourceLogicalId}`),
+  );
+}
+
+describe('MailQueueStack', () => {
+  beforeAll(() => withoutAwsCredentials());
+
+  it('outputs what deployers and producers need', () => {
+    const { stack, template } = synthStack(baseSettings);
+    const { queue, deadLetterQueue, alarmTopic, secret } = stack.mailSender;
+    const outputs = template.findOutputs('*');
+    expect(Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.Value]))).toEqual({
+      QueueUrl: stack.resolve(queue.queueUrl),
+      QueueArn: stack.resolve(queue.queueArn),
+      DeadLetterQueueUrl: stack.resolve(deadLetterQueue.queueUrl),
+      AlarmTopicArn: stack.resolve(alarmTopic.topicArn),
+      SecretArn: stack.resolve(secret?.secretArn),
+      DashboardName: stack.resolve(stack.mailSender.monitoring.dashboard.dashboardName),
+    });
+  });
+
+  it('passes settings through to the construct', () => {
+    const { template } = synthStack({
+      ...baseSettings,
+      maxConcurrency: '4',
+      batchSize: '5',
+      maxReceiveCount: '3',
+      maxBatchingWindowSeconds: '20',
+      oldestMessageAgeMinutes: '10',
+      smtpHost: 'smtp.contoso.com',
+      alarmEmail: 'ops@contoso.com',
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 5,
+      MaximumBatchingWindowInSeconds: 20,
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Threshold: 600,
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SMTP_HOST: 'smtp.contoso.com' }) },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'ops@contoso.com' });
+  });
+
+  it('has no daily report job unless asked', () => {
+    const { template } = synthStack(baseSettings);
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+});
+
+describe('MailQueueStack with the daily report job', () => {
+  let synth: ReturnType<typeof synthStack>;
+
+  beforeAll(() => {
+    withoutAwsCredentials();
+    synth = synthStack(
+      { ...baseSettings, dailyReport: 'true', reportTo: 'reports@contoso.com,cfo@contoso.com' },
+      { bundle: true },
+    );
+  });
+
+  it('runs it on the schedule, 06:00 UTC by default, with few retries', () => {
+    const { stack, template } = synth;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(0 6 * * ? *)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: stack.resolve(stack.dailyReport?.fn.functionArn),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: {
+        Variables: Match.objectLike({
+          MAIL_QUEUE_URL: stack.resolve(stack.mailSender.queue.queueUrl),
+          REPORT_TO: 'reports@contoso.com,cfo@contoso.com',
+        }),
+      },
+    });
+  });
+
+  it('lets the job send to the queue and read the metrics, nothing more', () => {
+    const { stack, template } = synth;
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [stack.resolve(stack.dailyReport?.fn.role?.roleName)] },
+    });
+    const statements = Object.values(policies).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sqs:SendMessage',
+        Resource: stack.resolve(stack.mailSender.queue.queueArn),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DailyReportLogGroup/), 'Arn'] },
+      },
+      {
+        Sid: 'ReadSenderMetrics',
+        Effect: 'Allow',
+        Action: 'cloudwatch:GetMetricData',
+        Resource: '*',
+      },
+    ]);
+  });
+
+  it('is clean under cdk-nag AwsSolutions, every acknowledgement with a reason', () => {
+    expect(nagFindings(synth.app)).toEqual([]);
+  });
+});
+
+describe('cdk-nag AwsSolutions on other shapes of the stack', () => {
+  beforeAll(() => withoutAwsCredentials());
+
+  it.each([
+    [
+      'FIFO, imported secret, alarm e-mail',
+      { fifo: 'true', secretArn: SECRET_ARN, alarmEmail: 'ops@contoso.com' },
+    ],
+    [
+      'password auth with an environment',
+      { smtpAuth: 'password', account: '123456789012', region: 'eu-west-1' },
+    ],
+    [
+      'no auth (other SMTP server)',
+      { smtpAuth: 'none', smtpHost: 'mail.internal.contoso.com', smtpPort: '25' },
+    ],
+  ])('%s: no finding', (_name, extra) => {
+    const { app } = synthStack({ ...baseSettings, ...extra });
+    expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('still finds what is not acknowledged (the check is live)', async () => {
+    const { Queue } = await import('aws-cdk-lib/aws-sqs');
+    const { app, stack } = synthStack(baseSettings);
+    new Queue(stack, 'Unsafe');
+    expect(nagFindings(app)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^AwsSolutions-SQS3: MailQueue\/Unsafe/)]),
+    );
+  });
+});
