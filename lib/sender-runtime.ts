@@ -10,6 +10,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { createTokenProvider } from './auth/token-provider.ts';
 import type { BatchResult, ProcessedRecord } from './batch-outcome.ts';
 import { s3ObjectFetcher } from './compose-mail.ts';
+import { deliveryGuardsFromEnv } from './ledger/delivery-guards-from-env.ts';
 import {
   countMetric,
   createObservability,
@@ -34,8 +35,9 @@ export interface SenderRuntime {
 
 export interface SenderRuntimeOptions {
   observability?: Observability;
-  /** Plugged in by the idempotency layer; absent means no ledger. */
+  /** @default from `MAIL_LEDGER_TABLE` (`lib/ledger/`); no table = no ledger */
   ledger?: DeliveryLedger;
+  /** @default from `MAIL_RATE_TABLE` (`lib/rate-limit/`); no table = no rate limit */
   rateLimiter?: SendRateLimiter;
 }
 
@@ -52,6 +54,8 @@ export async function createSenderRuntime(
   const observability = options.observability ?? createObservability();
   const loaded = await loadSenderConfigWithSecrets(env);
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
+  const guards = deliveryGuardsFromEnv(env);
+  if (!guards.ok) return configFailureRuntime(guards.problems, observability);
   const config = loaded.config;
   const sqs = new SQSClient({});
   const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
@@ -84,8 +88,8 @@ export async function createSenderRuntime(
     openSession: () => openSmtpSession(config, { tokenProvider }, { logger: sessionLogger }),
     classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     fetchS3Object: fetchS3,
-    ledger: options.ledger,
-    rateLimiter: options.rateLimiter,
+    ledger: options.ledger ?? guards.ledger,
+    rateLimiter: options.rateLimiter ?? guards.rateLimiter,
     logger: observability.logger,
     metrics: observability.metrics,
   };
