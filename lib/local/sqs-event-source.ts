@@ -199,14 +199,18 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
         }
       };
       while (Date.now() <= deadline) {
+        const before = reports.length;
         await Promise.all(Array.from({ length: options.concurrency ?? 1 }, worker));
         const { visible, hidden } = await queueDepth();
-        if (visible === 0 && (!(idle.includeInvisible ?? false) || hidden === 0)) return reports;
-        if (visible === 0) {
-          // Only retries waiting out their backoff: a long poll returns as soon as one is back.
-          const report = await drainOnce(
-            Math.max(0, Math.min(20, Math.floor((deadline - Date.now()) / 1000))),
-          );
+        const includeInvisible = idle.includeInvisible ?? false;
+        if (visible === 0 && (!includeInvisible || hidden === 0)) return reports;
+        if (reports.length === before) {
+          // Nothing receivable: retries waiting out their backoff, or FIFO messages behind an
+          // in-flight one of their group (counted as visible). Wait for them only when asked;
+          // a long poll returns as soon as one is receivable.
+          if (!includeInvisible) return reports;
+          const waitSeconds = Math.min(20, Math.floor((deadline - Date.now()) / 1000));
+          const report = await drainOnce(Math.max(0, waitSeconds));
           if (report) reports.push(report);
         }
       }

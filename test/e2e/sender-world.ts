@@ -114,6 +114,7 @@ export async function startSenderWorld(
         AWS_REGION: sqs.region,
         AWS_ACCESS_KEY_ID: 'test',
         AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_SQS: sqs.endpoint,
         AWS_ENDPOINT_URL_S3: sqs.endpoint,
         POWERTOOLS_METRICS_DISABLED: 'true',
         // Quiet test output; tests that read the logs set INFO and capture them.

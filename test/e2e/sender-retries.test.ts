@@ -1,0 +1,163 @@
+/**
+ * Temporary failures end to end: throttling, a connection dropped mid-DATA, the Lambda deadline,
+ * and FIFO order across redeliveries. A retried message must come back (visibility backoff, then
+ * redelivery) and be sent exactly once.
+ */
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { BatchReport } from '../../lib/local/sqs-event-source.ts';
+import { mail, type SenderWorld, startSenderWorld } from './sender-world.ts';
+
+let world: SenderWorld;
+beforeAll(async () => {
+  world = await startSenderWorld();
+});
+afterAll(() => world.stop());
+beforeEach(() => {
+  world.smtp.reset();
+  world.tokens.reset();
+});
+afterEach(() => world.restoreEnv());
+
+function failedRecords(reports: BatchReport[]): SQSRecord[] {
+  return reports.flatMap((r) => r.records.filter((rec) => r.failed.includes(rec.messageId)));
+}
+
+/** Stands in for the backoff elapsing: makes the retried records visible now. */
+async function fastForward(queueUrl: string, records: SQSRecord[]) {
+  for (const record of records) {
+    await world.sqs.client.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+  }
+}
+
+async function depth(queueUrl: string) {
+  const { Attributes = {} } = await world.sqs.client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+  );
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    invisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+describe('sender end to end: retries', () => {
+  it('retries a throttled message after a backoff and sends it on redelivery; the batch goes on', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    const handler = await world.loadHandler(world.env(queueUrl, dlqUrl));
+    world.smtp.failNextData('432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded');
+    await world.enqueue(queueUrl, [mail('throttled'), mail('next')]);
+    // Received with a 1 s visibility: only the handler's backoff can keep it hidden longer.
+    const source = world.eventSource(handler, queueUrl, {
+      visibilityTimeout: 1,
+      waitTimeSeconds: 2,
+    });
+    await source.runUntilIdle();
+
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['next']);
+    const [retried] = failedRecords(source.reports);
+    expect(JSON.parse(retried!.body).subject).toBe('throttled');
+    expect(source.reports[0]!.response?.batchItemFailures).toEqual([
+      { itemIdentifier: retried!.messageId },
+    ]);
+    // Still hidden after the receive's own 1 s visibility ran out (a 2 s long poll gets nothing).
+    expect(await source.drainOnce()).toBeUndefined();
+    expect(await depth(queueUrl)).toEqual({ visible: 0, invisible: 1 });
+
+    await fastForward(queueUrl, [retried!]);
+    await source.runUntilIdle();
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['next', 'throttled']);
+    const redelivered = source.reports.at(-1)!.records[0]!;
+    expect(redelivered.attributes.ApproximateReceiveCount).toBe('2');
+    expect(await world.receiveAll(dlqUrl)).toEqual([]);
+  });
+
+  it('treats the rate-limit reply (421 4.4.2) as a retry, not a rejection', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    const handler = await world.loadHandler(world.env(queueUrl, dlqUrl));
+    world.smtp.failNext(
+      'mail',
+      '421 4.4.2 Message submission rate for this client has exceeded the configured limit',
+    );
+    await world.enqueue(queueUrl, [mail('over the rate')]);
+    const source = world.eventSource(handler, queueUrl);
+    await source.runUntilIdle();
+    expect(world.smtp.messages).toHaveLength(0);
+    expect(failedRecords(source.reports)).toHaveLength(1);
+    expect(await world.receiveAll(dlqUrl)).toEqual([]);
+    await fastForward(queueUrl, failedRecords(source.reports));
+    await source.runUntilIdle();
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['over the rate']);
+  });
+
+  it('retries a message whose connection dropped mid-DATA and sends the rest on a new connection', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    const handler = await world.loadHandler(world.env(queueUrl, dlqUrl));
+    world.smtp.dropNextData();
+    await world.enqueue(queueUrl, [mail('dropped'), mail('after drop')]);
+    const source = world.eventSource(handler, queueUrl);
+    await source.runUntilIdle();
+    expect(world.smtp.stats.droppedMessages).toBe(1);
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['after drop']);
+    const retried = failedRecords(source.reports);
+    expect(retried.map((r) => JSON.parse(r.body).subject)).toEqual(['dropped']);
+
+    await fastForward(queueUrl, retried);
+    await source.runUntilIdle();
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['after drop', 'dropped']);
+    expect(await world.receiveAll(dlqUrl)).toEqual([]);
+  });
+
+  it('stops before the function times out: unsent messages return at once and are sent once each', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    // One send may take up to the 3 s socket timeout; with 7 s per invocation, a first send that
+    // takes 2.5 s leaves too little for a second one.
+    const handler = await world.loadHandler(
+      world.env(queueUrl, dlqUrl, { SMTP_SOCKET_TIMEOUT_MS: '3000' }),
+    );
+    world.smtp.stallNext('data', 2_500);
+    await world.enqueue(queueUrl, [mail('slow'), mail('second'), mail('third')]);
+    const source = world.eventSource(handler, queueUrl, { functionTimeoutMs: 7_000 });
+    await source.runUntilIdle({ includeInvisible: true });
+
+    const first = source.reports[0]!;
+    expect(first.error).toBeUndefined();
+    expect(first.deleted).toHaveLength(1);
+    expect(first.failed).toHaveLength(2);
+    expect(world.smtp.messages.map((m) => m.subject).sort()).toEqual(['second', 'slow', 'third']);
+    expect(await world.receiveAll(dlqUrl)).toEqual([]);
+  });
+});
+
+describe('sender end to end: FIFO', () => {
+  it('keeps the order of a message group across a retry', async () => {
+    const { queueUrl, dlqUrl } = await world.queues({ fifo: true });
+    const handler = await world.loadHandler(world.env(queueUrl, dlqUrl));
+    const bodies = [mail('a1'), mail('b1'), mail('a2'), mail('b2'), mail('a3')];
+    const groups = ['A', 'B', 'A', 'B', 'A'];
+    await world.enqueue(queueUrl, bodies, (i) => ({
+      MessageGroupId: groups[i],
+      MessageDeduplicationId: `dedup-${i}`,
+    }));
+    // The first message the server sees (a1) gets a temporary reply: a2 and a3 must wait for it.
+    world.smtp.faults.failNext('data', '451 4.7.500 Server busy. Please try again later.');
+    const source = world.eventSource(handler, queueUrl);
+    await source.runUntilIdle();
+    const retried = failedRecords(source.reports);
+    await fastForward(queueUrl, retried);
+    await source.runUntilIdle({ includeInvisible: true });
+
+    const subjects = world.smtp.messages.map((m) => m.subject!);
+    const groupA = subjects.filter((s) => s.startsWith('a'));
+    const groupB = subjects.filter((s) => s.startsWith('b'));
+    expect(groupA).toEqual(['a1', 'a2', 'a3']);
+    expect(groupB).toEqual(['b1', 'b2']);
+    expect(retried.map((r) => JSON.parse(r.body).subject)).toEqual(['a1']);
+  });
+});
