@@ -142,7 +142,7 @@ const fields = z.strictObject({
   version: z._default(
     z.literal(MAIL_MESSAGE_VERSION, {
       error: (issue) =>
-        `${JSON.stringify(issue.input)} is not supported: this sender understands version ${MAIL_MESSAGE_VERSION} (or leave "version" out)`,
+        `${shown(issue.input)} is not supported: this sender understands version ${MAIL_MESSAGE_VERSION} (or leave "version" out)`,
     }),
     MAIL_MESSAGE_VERSION,
   ),
@@ -182,6 +182,16 @@ const fields = z.strictObject({
 
 type Fields = z.output<typeof fields>;
 
+/** A received value, short and safe to put in a message (BigInt and cycles defeat JSON.stringify). */
+function shown(value: unknown): string {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return JSON.stringify(value).slice(0, 40);
+  }
+  return value === null
+    ? 'null'
+    : `a value of type ${Array.isArray(value) ? 'list' : typeof value}`;
+}
+
 /** Byte length of the body this message becomes on the queue (UTF-8 JSON). */
 export function encodedSize(message: unknown): number {
   return Buffer.byteLength(JSON.stringify(message), 'utf8');
@@ -215,6 +225,9 @@ export const mailMessageSchema = fields.check(
   }),
   z.refine((m: Fields) => encodedSize(m) <= MAX_BODY_BYTES, {
     path: [],
+    // Only a message that is otherwise valid is plain JSON data worth measuring (a broken one may
+    // still hold a BigInt, which JSON.stringify refuses).
+    when: (payload) => payload.issues.length === 0,
     error: `is too big: the encoded message must fit in ${MAX_BODY_BYTES} bytes (the SQS limit); put large attachments in S3 and use {"filename", "s3": {"bucket", "key"}}`,
   }),
 );
