@@ -1,0 +1,64 @@
+/**
+ * Writes the "Troubleshooting Office 365 replies" table of README.md from the failure table in
+ * lib/smtp/office365-replies.ts, so the README and the classifier can never disagree.
+ * Run: node scripts/generate-reply-docs.ts   (test/unit/reply-docs.test.ts fails when it is stale)
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { OFFICE365_REPLIES, type ReplyTableRow } from '../lib/smtp/office365-replies.ts';
+
+export const BEGIN_MARKER =
+  '<!-- generated:office365-replies (node scripts/generate-reply-docs.ts) -->';
+export const END_MARKER = '<!-- /generated:office365-replies -->';
+
+const CLASS_WORDS = {
+  retry: 'retry',
+  rejected: 'rejected (DLQ)',
+  config: 'config (batch stops)',
+} as const;
+
+/** Plain cell text: pipes escaped, and `<from>`-style placeholders kept visible (not taken for HTML). */
+function cell(text: string): string {
+  return text
+    .replace(/\|/g, '\\|')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\s*\n\s*/g, ' ');
+}
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+
+function row(r: ReplyTableRow): string {
+  const delay = r.minDelaySeconds ? ` (≥ ${r.minDelaySeconds} s)` : '';
+  return `| ${code(r.example)} | ${cell(r.stage)} | ${CLASS_WORDS[r.failureClass]}${delay} | ${cell(r.explanation)} | ${cell(r.fix)} |`;
+}
+
+/** The markdown table, one line per row of the failure table, in table order. */
+export function renderReplyTable(rows: readonly ReplyTableRow[] = OFFICE365_REPLIES): string {
+  return [
+    '| Reply or error (as written by Office 365, Entra ID or Node) | Where | Outcome | What it means | Fix |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map(row),
+  ].join('\n');
+}
+
+/** `readme` with the generated block replaced by the current table. */
+export function withReplyTable(readme: string, table = renderReplyTable()): string {
+  const begin = readme.indexOf(BEGIN_MARKER);
+  const end = readme.indexOf(END_MARKER);
+  if (begin < 0 || end < begin)
+    throw new Error(`README.md has no ${BEGIN_MARKER} … ${END_MARKER} block`);
+  return `${readme.slice(0, begin + BEGIN_MARKER.length)}\n${table}\n${readme.slice(end)}`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const path = fileURLToPath(new URL('../README.md', import.meta.url));
+  const before = readFileSync(path, 'utf8');
+  const after = withReplyTable(before);
+  if (after !== before) writeFileSync(path, after);
+  console.log(
+    after === before ? 'README.md reply table is up to date' : 'README.md reply table updated',
+  );
+}
