@@ -20,14 +20,18 @@ export async function runTrustingLocalCa(caFile: string): Promise<number | undef
     stdio: 'inherit',
     env: { ...process.env, NODE_EXTRA_CA_CERTS: caBundle(caFile), [MARKER]: resolve(caFile) },
   });
-  // Ctrl-C reaches the whole process group; the child shuts down, this parent waits for it.
-  const ignore = () => undefined;
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  // Signals for this process (Ctrl-C reaches both; `kill <pid>` only this one) are passed on;
+  // the child shuts down once however often it is told, and this parent waits for it.
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
   return new Promise((done) => {
     child.once('exit', (code, signal) => {
-      process.off('SIGINT', ignore);
-      done(code ?? (signal ? 128 + 2 : 1));
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      done(code ?? (signal === 'SIGINT' ? 130 : 1));
     });
   });
 }
