@@ -74,6 +74,8 @@ export class SmtpSession implements MailSession {
   readonly #options: SmtpSessionOptions;
   #conn: SMTPConnection | undefined;
   #stopped: ConfigOutcome | undefined;
+  /** Set when the session could not be (re)established: the rest of the batch is retried later. */
+  #unavailable: SendOutcome | undefined;
   #closed = false;
   /** Sends run one at a time: an SMTP connection carries one transaction at a time. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -118,6 +120,9 @@ export class SmtpSession implements MailSession {
   async #send(mail: Mail.Options): Promise<SendOutcome> {
     // A broken configuration fails every message the same way: do not touch the network again.
     if (this.#stopped) return this.#stopped;
+    // A server that could not be reached a moment ago would cost every remaining message of the
+    // batch a full connection timeout; they are retried later with backoff instead.
+    if (this.#unavailable) return this.#unavailable;
     if (this.#closed)
       return { kind: 'retry', reason: 'The SMTP session was closed before this message was sent.' };
     let mime: ComposedMime;
@@ -133,7 +138,9 @@ export class SmtpSession implements MailSession {
     try {
       conn = await this.#ready();
     } catch (err) {
-      return this.#failed(err);
+      const outcome = this.#failed(err);
+      if (outcome.kind === 'retry') this.#unavailable = outcome;
+      return outcome;
     }
     try {
       const info = await sendMessage(conn, mime);

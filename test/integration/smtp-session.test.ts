@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
 import type { SenderConfig, SmtpSettings } from '../../lib/config.ts';
@@ -244,6 +246,45 @@ describe('SMTP session against the Office 365 emulator', () => {
     expect(o365.messages[0]).toMatchObject({ authUser: SENDER, authMethod: 'LOGIN' });
     const wrong = open({ ...configFor(o365, { auth: 'password' }), password: 'wrong' });
     expect(await wrong.send(mail())).toMatchObject({ kind: 'config', reply: { code: 535 } });
+  });
+
+  it('retries the rest of the batch at once when the server cannot be reached', async () => {
+    const gone = await server({});
+    const config = configFor(gone);
+    await gone.stop();
+    const session = open(config);
+    const first = await session.send(mail());
+    expect(first).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/ECONNREFUSED/) });
+    expect(await session.send(mail())).toBe(first);
+    expect(session.connections).toBe(1);
+  });
+
+  it('may stay in plain text only for SMTP_AUTH=none to a loopback capture server', async () => {
+    const received: string[] = [];
+    const capture = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on('end', () => {
+          received.push(session.envelope.rcptTo.map((r) => r.address).join(','));
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => capture.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (capture.server.address() as AddressInfo).port;
+      const base = configFor(o365);
+      const session = open({
+        ...base,
+        smtp: { ...base.smtp, port, auth: 'none', allowPlaintext: true },
+      });
+      expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+      expect(received).toEqual(['rcpt@example.com']);
+    } finally {
+      await new Promise<void>((resolve) => capture.close(() => resolve()));
+    }
   });
 
   it('closes with QUIT and can be closed twice', async () => {
