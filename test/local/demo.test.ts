@@ -10,7 +10,7 @@ function runDemo(
   cwd: string,
   outbox: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, O365_LOCAL_OUTBOX: outbox };
+  const env: NodeJS.ProcessEnv = { ...process.env, O365_LOCAL_OUTBOX: outbox };
   for (const key of Object.keys(env))
     if (/^(MAIL_|SMTP_|O365_(?!LOCAL_OUTBOX)|FORCE_COLOR)/.test(key)) delete env[key];
   const child = spawn(process.execPath, [DEMO], { cwd, env });

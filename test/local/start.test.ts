@@ -23,7 +23,7 @@ const cli = (args: string[]) => runCli(args, { cwd, env: { O365_LOCAL_STATE_FILE
 
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'o365-start-'));
-  const env = { ...process.env, O365_LOCAL_SQS_PORT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, O365_LOCAL_SQS_PORT: '0' };
   for (const key of Object.keys(env)) if (/^(MAIL_|SMTP_|FORCE_COLOR)/.test(key)) delete env[key];
   child = spawn(process.execPath, [START], { cwd, env });
   child.stdout!.setEncoding('utf8').on('data', (d: string) => {
