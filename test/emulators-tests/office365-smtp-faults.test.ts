@@ -86,6 +86,44 @@ describe('Office 365 SMTP emulator limits', () => {
   });
 });
 
+describe('Office 365 SMTP emulator per-message and concurrency limits', () => {
+  let smtp: Office365Smtp;
+  beforeAll(async () => {
+    smtp = await startOffice365Smtp({
+      tokenEndpoint: tokens,
+      recipientsPerMessage: 2,
+      sessionsPerMailbox: 2,
+    });
+  });
+  afterAll(() => smtp.stop());
+
+  it('answers 452 4.5.3 to recipients over the per-message limit and 552 5.3.4 to SIZE over 150 MB', async () => {
+    const client = await authenticated(smtp);
+    expect(await client.command(`MAIL FROM:<${SENDER}> SIZE=157286401`)).toBe(
+      O365_REPLIES.messageTooBig,
+    );
+    await client.command(`MAIL FROM:<${SENDER}>`);
+    await client.command('RCPT TO:<a@fabrikam.test>');
+    await client.command('RCPT TO:<b@fabrikam.test>');
+    expect(await client.command('RCPT TO:<c@fabrikam.test>')).toBe(O365_REPLIES.tooManyRecipients);
+    client.close();
+  });
+
+  it('refuses MAIL on a mailbox session beyond the concurrency limit, until an older one closes', async () => {
+    const first = await authenticated(smtp);
+    const second = await authenticated(smtp);
+    const third = await authenticated(smtp);
+    expect(await third.command(`MAIL FROM:<${SENDER}>`)).toBe(O365_REPLIES.senderThreadLimit);
+    expect(await sendRaw(second)).toMatch(/^250 /);
+    expect(await first.command('QUIT')).toBe(O365_REPLIES.quit);
+    await first.waitClosed();
+    await smtp.waitForOpenConnections(2);
+    expect(await sendRaw(third)).toMatch(/^250 /);
+    second.close();
+    third.close();
+  });
+});
+
 describe('Office 365 SMTP emulator scripted faults', () => {
   let smtp: Office365Smtp;
   beforeAll(async () => {

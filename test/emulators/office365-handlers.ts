@@ -1,4 +1,5 @@
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import type { MailboxSessions } from './mailbox-sessions.ts';
 import {
   type AuthenticatedUser,
   type AuthOutcome,
@@ -27,6 +28,9 @@ export interface HandlerContext {
   recipientRate: RateWindow;
   ratePerMinute: number;
   recipientsPerDay: number;
+  /** Authenticated sessions per mailbox that may send at once. */
+  sessionsPerMailbox: number;
+  sessions: MailboxSessions;
   now: () => number;
   mailbox(address: string): MailboxOptions | undefined;
   verifyToken(token: string): Promise<TokenCheck>;
@@ -39,7 +43,7 @@ export interface HandlerContext {
 type Handlers = Required<
   Pick<
     SMTPServerOptions,
-    'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData'
+    'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose'
   >
 >;
 
@@ -77,6 +81,7 @@ export function office365Handlers(ctx: HandlerContext): Handlers {
         later('auth', () => {
           if (outcome.kind === 'ok') {
             stats.authSuccesses++;
+            ctx.sessions.add(outcome.user.mailbox, session.id);
             return callback(null, { user: outcome.user });
           }
           stats.authFailures++;
@@ -92,6 +97,9 @@ export function office365Handlers(ctx: HandlerContext): Handlers {
     onRcptTo(address, _session, callback) {
       const reply = faults.recipientReply(address.address) ?? faults.takeReply('rcpt');
       later('rcpt', () => callback(asError(reply)));
+    },
+    onClose(session) {
+      ctx.sessions.remove(session.id);
     },
     onData(stream, session, callback) {
       stream.on('error', () => {});
@@ -131,7 +139,7 @@ export function office365Handlers(ctx: HandlerContext): Handlers {
   };
 }
 
-/** Exchange's order at MAIL FROM: TLS, then authentication, then throttling. */
+/** Exchange's order at MAIL FROM: TLS, then authentication, then concurrency and rate throttling. */
 function mailFromReply(ctx: HandlerContext, session: SMTPServerSession): string | undefined {
   if (!session.secure) {
     return `${O365_REPLIES.startTlsRequired} ${trailer(ctx.frontEndOf(session))}`;
@@ -140,6 +148,8 @@ function mailFromReply(ctx: HandlerContext, session: SMTPServerSession): string 
   if (!user) return O365_REPLIES.notAuthenticated;
   const scripted = ctx.faults.takeReply('mail');
   if (scripted) return scripted;
+  if (ctx.sessions.rank(session.id) >= ctx.sessionsPerMailbox)
+    return O365_REPLIES.senderThreadLimit;
   if (ctx.messageRate.count(user.mailbox.toLowerCase()) >= ctx.ratePerMinute) {
     ctx.stats.rateLimited++;
     return O365_REPLIES.rateLimited;

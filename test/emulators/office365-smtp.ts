@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { SMTPServerSession } from 'smtp-server';
 import { DecoratedSmtpServer } from './decorated-smtp-server.ts';
+import { MailboxSessions } from './mailbox-sessions.ts';
 import type { AuthRefusal, MailboxOptions } from './office365-auth.ts';
 import { decorateConnection } from './office365-connection.ts';
 import { office365Handlers } from './office365-handlers.ts';
@@ -38,6 +39,14 @@ export interface Office365SmtpOptions {
   ratePerMinute?: number;
   /** Recipients per mailbox per sliding 24 h before `554 5.2.0 ...SubmissionQuotaExceededException`. @default 10000 */
   recipientsPerDay?: number;
+  /** Recipients per message; more get `452 4.5.3 Too many recipients` at RCPT. @default 500 */
+  recipientsPerMessage?: number;
+  /**
+   * Authenticated sessions of one mailbox that may send at once; MAIL FROM on a later one gets
+   * `432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded`. Office 365's value (about 3)
+   * is only reported by third parties, so the default is no limit. @default Infinity
+   */
+  sessionsPerMailbox?: number;
   /**
    * Delay before the greeting and before each answer to AUTH, MAIL, RCPT and the end of DATA: stands
    * in for network latency in the bench. EHLO, STARTTLS, NOOP, RSET and QUIT are answered at once.
@@ -77,6 +86,10 @@ export interface Office365Smtp {
   dropNextData(times?: number): void;
   /** Withholds the answer to the next `times` events of `stage` for `ms`. @default times 1 */
   stallNext(stage: SmtpStage, ms: number, times?: number): void;
+  /** SMTP connections currently open. */
+  readonly openConnections: number;
+  /** Resolves once at most `n` connections are open (e.g. after a client closed its session). */
+  waitForOpenConnections(n: number, timeoutMs?: number): Promise<void>;
   /** Resolves once a scripted stall is holding back a reply (e.g. to act while a client waits). */
   waitForStall(timeoutMs?: number): Promise<void>;
   /** Clears messages, counters, refusals, faults and rate windows. */
@@ -116,6 +129,8 @@ export async function startOffice365Smtp(
     recipientRate,
     ratePerMinute: options.ratePerMinute ?? 30,
     recipientsPerDay: options.recipientsPerDay ?? 10_000,
+    sessionsPerMailbox: options.sessionsPerMailbox ?? Number.POSITIVE_INFINITY,
+    sessions: new MailboxSessions(),
     now,
     mailbox: (address) => (mailboxes ? mailboxes.get(address.toLowerCase()) : {}),
     verifyToken: createTokenVerifier({
@@ -144,6 +159,8 @@ export async function startOffice365Smtp(
     cert: pki.certPem,
     minVersion: 'TLSv1.2',
     size: O365_MAX_SIZE,
+    rejectOversized: true,
+    maxRecipients: options.recipientsPerMessage ?? 500,
     authMethods: ['LOGIN', 'XOAUTH2'],
     // Authentication is enforced in onMailFrom so the refusal can be Office 365's 451/530 wording.
     authOptional: true,
@@ -159,9 +176,16 @@ export async function startOffice365Smtp(
     logger: false,
     closeTimeout: 1_000,
     ...handlers,
-    onClose: (session) => frontEnds.delete(session.id),
+    onClose(session, callback) {
+      openConnections--;
+      events.emit('close');
+      frontEnds.delete(session.id);
+      handlers.onClose(session, callback);
+    },
   });
+  let openConnections = 0;
   server.decorate = (connection) => {
+    openConnections++;
     const fe = newFrontEnd();
     frontEnds.set(connection.id, fe);
     decorateConnection(connection, {
@@ -205,6 +229,18 @@ export async function startOffice365Smtp(
         timeoutMs,
         () => `waitForMessages: ${messages.length} of ${n} messages after ${timeoutMs} ms`,
       ).then(() => messages.slice()),
+    get openConnections() {
+      return openConnections;
+    },
+    waitForOpenConnections: (n, timeoutMs = 10_000) =>
+      waitForEvent(
+        events,
+        'close',
+        () => openConnections <= n,
+        timeoutMs,
+        () =>
+          `waitForOpenConnections: ${openConnections} open (want <= ${n}) after ${timeoutMs} ms`,
+      ),
     waitForStall: (timeoutMs = 10_000) =>
       waitForEvent(
         scheduler,
