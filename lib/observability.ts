@@ -20,6 +20,8 @@ export const METRIC = {
   retried: 'MessagesRetried',
   configErrors: 'ConfigErrors',
   sendLatency: 'SendLatency',
+  /** Redeliveries the delivery ledger recognised as already sent: acknowledged, not sent again. */
+  duplicates: 'DuplicatesSkipped',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -67,11 +67,15 @@ const METRIC_OF = {
   config: METRIC.retried,
 } as const satisfies Record<ProcessedRecord['outcome']['kind'], MetricName>;
 
-/** Counts each record once by outcome; a configuration error also counts one `ConfigErrors`. */
+/**
+ * Counts each record once by outcome (a ledger duplicate as `DuplicatesSkipped`, not as sent); a
+ * configuration error also counts one `ConfigErrors`.
+ */
 export function recordMetrics(metrics: Metrics, records: readonly ProcessedRecord[]): void {
   const counts = new Map<MetricName, number>();
   for (const { outcome } of records) {
-    const name = METRIC_OF[outcome.kind];
+    const name =
+      outcome.kind === 'sent' && outcome.duplicate ? METRIC.duplicates : METRIC_OF[outcome.kind];
     counts.set(name, (counts.get(name) ?? 0) + 1);
     if (outcome.kind === 'config')
       counts.set(METRIC.configErrors, (counts.get(METRIC.configErrors) ?? 0) + 1);

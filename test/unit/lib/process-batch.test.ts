@@ -35,6 +35,8 @@ interface RunOptions {
    * produce the batch this needs.
    */
   asFifoGroups?: string[];
+  /** Gives records of a standard queue these message groups (SQS fair queues carry them too). */
+  asStandardGroups?: string[];
   groups?: string[];
   remainingMs?: () => number;
   deps?: Partial<BatchDeps>;
@@ -82,15 +84,22 @@ async function run(bodies: string[], options: RunOptions = {}) {
     queueUrl,
     visibilityTimeout: 30,
     handler: async (event, context) => {
-      records = event.Records.map((r, i) =>
-        options.asFifoGroups
-          ? {
-              ...r,
-              eventSourceARN: `${r.eventSourceARN}.fifo`,
-              attributes: { ...r.attributes, MessageGroupId: options.asFifoGroups[i] },
-            }
-          : r,
-      );
+      records = event.Records.map((r, i) => {
+        if (options.asFifoGroups) {
+          return {
+            ...r,
+            eventSourceARN: `${r.eventSourceARN}.fifo`,
+            attributes: { ...r.attributes, MessageGroupId: options.asFifoGroups[i] },
+          };
+        }
+        if (options.asStandardGroups) {
+          return {
+            ...r,
+            attributes: { ...r.attributes, MessageGroupId: options.asStandardGroups[i] },
+          };
+        }
+        return r;
+      });
       const ctx = options.remainingMs ? { getRemainingTimeInMillis: options.remainingMs } : context;
       result = await processBatch(records, deps, ctx);
       return { batchItemFailures: result.batchItemFailures };
@@ -281,6 +290,24 @@ describe('processBatch', () => {
     ]);
     expect(sessions.all).toHaveLength(0);
     expect(visibility.get(records[1]!.receiptHandle)).toBe(0);
+  });
+
+  it('treats a function timeout shorter than one send as a configuration error, said once', async () => {
+    const { result, sessions } = await run([mail('a'), mail('b')], { remainingMs: () => 3_000 });
+    expect(result.records.map((r) => r.outcome)).toMatchObject([
+      { kind: 'config', fix: expect.stringMatching(/function timeout/) },
+      { kind: 'retry', cause: 'config' },
+    ]);
+    expect(sessions.all).toHaveLength(0);
+    expect(obs.logs().filter((l) => l.level === 'ERROR')).toHaveLength(1);
+  });
+
+  it('does not hold back message groups on a standard (fair) queue: only FIFO orders groups', async () => {
+    const { result } = await run([mail('retry x'), mail('y')], {
+      deps: {},
+      asStandardGroups: ['A', 'A'],
+    });
+    expect(result.records.map((r) => r.outcome.kind)).toEqual(['retry', 'sent']);
   });
 
   it('keeps a record on the queue when its DLQ move fails (nothing lost)', async () => {
