@@ -28,7 +28,10 @@ export interface MessageHeaders {
 
 /** Reads Message-ID, Subject and From; mailparser decodes encoded words and folded lines for us. */
 export async function readHeaders(raw: Buffer): Promise<MessageHeaders> {
-  const parsed = await simpleParser(raw, {
+  // Only the header block: the body is not needed, and parsing large bodies (attachments) would
+  // cost the process running the emulator CPU per message.
+  const end = raw.indexOf('\r\n\r\n');
+  const parsed = await simpleParser(end < 0 ? raw : raw.subarray(0, end + 4), {
     skipHtmlToText: true,
     skipTextToHtml: true,
     skipImageLinks: true,
