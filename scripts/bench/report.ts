@@ -20,19 +20,21 @@ export function formatTable(header: string[], rows: string[][]): string {
 export function formatVariants(variants: VariantResult[]): string {
   const header = [
     'variant',
+    'processes',
     'sessions',
     'msg/s',
     'conn/msg',
     'TLS+AUTH/msg',
     'token req',
     'CPU ms/msg',
-    'peak MB',
+    'peak MB/process',
     'batches',
   ];
   const rows = variants.map((result) => {
     const per = perMessage(result);
     return [
       result.label,
+      String(result.instances),
       String(result.parallel),
       fmt(per.messagesPerSecond),
       fmt(per.connectionsPerMessage),
@@ -46,7 +48,7 @@ export function formatVariants(variants: VariantResult[]): string {
   return formatTable(header, rows);
 }
 
-/** "(a) vs (b)" lines: how many times better (a) is on each figure. */
+/** "(a) vs (b)" lines: (a)'s figure divided by the other's (throughput: higher is better; the rest: lower). */
 export function formatRatios(variants: VariantResult[]): string[] {
   const ours = variants.find((v) => v.variant === 'handler');
   if (!ours) return [];
@@ -56,10 +58,10 @@ export function formatRatios(variants: VariantResult[]): string[] {
     .map((other) => {
       const o = perMessage(other);
       return (
-        `${shortLabel(ours)} vs ${shortLabel(other)}: ${fmt(a.messagesPerSecond / o.messagesPerSecond)}× the throughput, ` +
-        `${fmt(o.cpuMsPerMessage / a.cpuMsPerMessage)}× less CPU per message, ` +
-        `${fmt(o.handshakesPerMessage / a.handshakesPerMessage)}× fewer TLS+AUTH handshakes, ` +
-        `${ours.tokenRequests} vs ${other.tokenRequests} token requests`
+        `${shortLabel(ours)} vs ${shortLabel(other)}: throughput ${fmt(a.messagesPerSecond / o.messagesPerSecond)}×, ` +
+        `CPU per message ${fmt(a.cpuMsPerMessage / o.cpuMsPerMessage)}×, ` +
+        `TLS+AUTH handshakes per message ${fmt(a.handshakesPerMessage / o.handshakesPerMessage)}×, ` +
+        `token requests ${ours.tokenRequests} vs ${other.tokenRequests}`
       );
     });
 }

@@ -6,6 +6,8 @@ export interface VariantResult {
   label: string;
   /** SMTP sessions the variant runs at once. */
   parallel: number;
+  /** Processes (warm instances) it ran in; CPU is their sum, peak memory the largest one's. */
+  instances: number;
   sent: number;
   batches: number;
   elapsedMs: number;
@@ -19,6 +21,8 @@ export interface VariantResult {
   authAttempts: number;
   /** POSTs to the token endpoint's `/oauth2/v2.0/token`. */
   tokenRequests: number;
+  /** SMTP command lines by verb (EHLO, STARTTLS, AUTH, MAIL, RSET, ...), for `--json` readers. */
+  smtpCommands: Record<string, number>;
   /** The token lifetime the endpoint issued, for the "one per lifetime" target. */
   tokenLifetimeSeconds: number;
 }

@@ -7,23 +7,41 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import { ConfidentialClientApplication } from '@azure/msal-node';
 import nodemailer from 'nodemailer';
 import { msalConfiguration, toPeerMail } from './msal-config.ts';
-import { type ConsumeResult, runVariantChild, type VariantInput } from './variant-protocol.ts';
+import {
+  type ConsumeControl,
+  type ConsumeResult,
+  runVariantChild,
+  type VariantInput,
+} from './variant-protocol.ts';
 
-async function prepare(input: VariantInput): Promise<() => Promise<ConsumeResult>> {
+async function prepare(
+  input: VariantInput,
+): Promise<(control: ConsumeControl) => Promise<ConsumeResult>> {
   const sqs = new SQSClient({ endpoint: input.sqsEndpoint, region: input.region });
-  return async () => {
-    let sent = 0;
-    let batches = 0;
-    while (sent < input.messages) {
+  const receive = async (stop: AbortSignal) => {
+    try {
       const { Messages = [] } = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: input.queueUrl,
           MaxNumberOfMessages: input.batch,
           WaitTimeSeconds: 1,
         }),
+        { abortSignal: stop },
       );
-      if (Messages.length > 0) batches += 1;
-      for (const message of Messages) {
+      return Messages;
+    } catch (error) {
+      if (stop.aborted) return [];
+      throw error;
+    }
+  };
+
+  return async ({ stop, progress }) => {
+    let sent = 0;
+    let batches = 0;
+    while (!stop.aborted) {
+      const messages = await receive(stop);
+      if (messages.length > 0) batches += 1;
+      for (const message of messages) {
         const msal = new ConfidentialClientApplication(msalConfiguration(input.oauth));
         const token = await msal.acquireTokenByClientCredential({ scopes: [input.oauth.scope] });
         if (!token) throw new Error('MSAL returned no token');
@@ -43,6 +61,7 @@ async function prepare(input: VariantInput): Promise<() => Promise<ConsumeResult
           }),
         );
         sent += 1;
+        progress(1);
       }
     }
     sqs.destroy();

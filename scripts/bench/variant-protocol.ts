@@ -10,7 +10,7 @@ export interface VariantInput {
   dlqUrl: string;
   sqsEndpoint: string;
   region: string;
-  /** Messages waiting on the queue; the variant stops once it has sent and deleted them all. */
+  /** Messages waiting on the queue, for all instances together (the parent says when to stop). */
   messages: number;
   /** Messages per SQS receive (handler: per invocation). */
   batch: number;
@@ -37,18 +37,33 @@ export interface ConsumeResult {
   batches: number;
 }
 
-/** What a child sends back over IPC when it is done. */
+/** Handed to a variant's consume loop. */
+export interface ConsumeControl {
+  /** Aborted when the parent has seen every message deleted (by this or a sibling instance). */
+  stop: AbortSignal;
+  /** Call after deleting `sent` messages; the last call ends the timed window. */
+  progress(sent: number): void;
+}
+
+/** Child → parent, over IPC. */
 export type VariantReport =
+  | { kind: 'ready' }
+  | { kind: 'progress'; sent: number }
   | (ConsumeResult & {
       kind: 'done';
-      /** Wall time from the first receive to the last delete, after imports and set-up. */
-      elapsedMs: number;
-      /** User + system CPU over that window. */
+      /** Epoch ms (sub-ms precision) when consuming began, after imports and set-up. */
+      startedAt: number;
+      /** Epoch ms of the last delete. */
+      endedAt: number;
+      /** User + system CPU while consuming. */
       cpuMs: number;
       /** `process.resourceUsage().maxRSS`, in KiB: the whole process' peak. */
       maxRssKb: number;
     })
   | { kind: 'failed'; error: string };
+
+/** Parent → child: start consuming (all instances at once), or stop (all messages are gone). */
+export type VariantCommand = { kind: 'go' } | { kind: 'stop' };
 
 export const VARIANT_INPUT_ENV = 'BENCH_VARIANT_INPUT';
 
@@ -66,35 +81,53 @@ export function benchMessageBody(index: number, mailbox: string): string {
   });
 }
 
+/** Wall-clock time with sub-millisecond precision, comparable across processes. */
+export const epochNow = () => performance.timeOrigin + performance.now();
+
 /**
  * Runs in the child: reads the input, lets the variant prepare (imports, clients: NOT timed, they
- * are cold-start work measured elsewhere), then times `consume` and reports over IPC.
+ * are cold-start work measured elsewhere), says ready, and on the parent's "go" times `consume`
+ * until the parent says "stop"; then reports over IPC.
  */
 export async function runVariantChild(
-  prepare: (input: VariantInput) => Promise<() => Promise<ConsumeResult>>,
+  prepare: (input: VariantInput) => Promise<(control: ConsumeControl) => Promise<ConsumeResult>>,
 ): Promise<void> {
   const send = (report: VariantReport) =>
     new Promise<void>((resolve) => {
-      if (process.send) process.send(report, () => resolve());
-      else {
-        process.stdout.write(`${JSON.stringify(report)}\n`);
-        resolve();
-      }
+      if (!process.send) throw new Error('run this through npm run bench (needs an IPC channel)');
+      process.send(report, () => resolve());
     });
+  const stop = new AbortController();
+  let go: () => void = () => {};
+  const started = new Promise<void>((resolve) => {
+    go = resolve;
+  });
+  process.on('message', (command: VariantCommand) => {
+    if (command.kind === 'go') go();
+    if (command.kind === 'stop') stop.abort();
+  });
   try {
     const raw = process.env[VARIANT_INPUT_ENV];
     if (!raw) throw new Error(`${VARIANT_INPUT_ENV} is not set: run this through npm run bench`);
-    const input = JSON.parse(raw) as VariantInput;
-    const consume = await prepare(input);
+    const consume = await prepare(JSON.parse(raw) as VariantInput);
+    await send({ kind: 'ready' });
+    await started;
     const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    const result = await consume();
-    const elapsedMs = performance.now() - started;
+    const startedAt = epochNow();
+    let endedAt = startedAt;
+    const result = await consume({
+      stop: stop.signal,
+      progress(sent) {
+        endedAt = epochNow();
+        void send({ kind: 'progress', sent });
+      },
+    });
     const cpu = process.cpuUsage(cpuBefore);
     await send({
       kind: 'done',
       ...result,
-      elapsedMs,
+      startedAt,
+      endedAt,
       cpuMs: (cpu.user + cpu.system) / 1000,
       maxRssKb: process.resourceUsage().maxRSS,
     });
@@ -104,5 +137,7 @@ export async function runVariantChild(
       error: error instanceof Error ? (error.stack ?? error.message) : String(error),
     });
     process.exitCode = 1;
+  } finally {
+    process.disconnect?.();
   }
 }

@@ -10,9 +10,16 @@ import { ConfidentialClientApplication } from '@azure/msal-node';
 import nodemailer from 'nodemailer';
 import { Consumer } from 'sqs-consumer';
 import { msalConfiguration, toPeerMail } from './msal-config.ts';
-import { type ConsumeResult, runVariantChild, type VariantInput } from './variant-protocol.ts';
+import {
+  type ConsumeControl,
+  type ConsumeResult,
+  runVariantChild,
+  type VariantInput,
+} from './variant-protocol.ts';
 
-async function prepare(input: VariantInput): Promise<() => Promise<ConsumeResult>> {
+async function prepare(
+  input: VariantInput,
+): Promise<(control: ConsumeControl) => Promise<ConsumeResult>> {
   const msal = new ConfidentialClientApplication(msalConfiguration(input.oauth));
   const transport = nodemailer.createTransport({
     pool: true,
@@ -37,7 +44,7 @@ async function prepare(input: VariantInput): Promise<() => Promise<ConsumeResult
   });
   const sqs = new SQSClient({ endpoint: input.sqsEndpoint, region: input.region });
 
-  return () =>
+  return ({ stop, progress }) =>
     new Promise<ConsumeResult>((resolve, reject) => {
       let sent = 0;
       let batches = 0;
@@ -51,20 +58,26 @@ async function prepare(input: VariantInput): Promise<() => Promise<ConsumeResult
           const results = await Promise.allSettled(
             messages.map((message) => transport.sendMail(toPeerMail(message.Body))),
           );
+          const failed = results.find((r) => r.status === 'rejected');
+          // Every bench message is valid: a refused one is a breakage, not a statistic.
+          if (failed) reject(failed.reason);
           return messages.filter((_, index) => results[index]?.status === 'fulfilled');
         },
       });
       consumer.on('message_processed', () => {
         sent += 1;
-        if (sent === input.messages) {
-          consumer.stop({ abort: true });
-          transport.close();
-          sqs.destroy();
-          resolve({ sent, batches });
-        }
+        progress(1);
       });
       consumer.on('processing_error', (error) => reject(error));
-      consumer.on('error', (error) => reject(error));
+      consumer.on('error', (error) => {
+        if (!stop.aborted) reject(error);
+      });
+      stop.addEventListener('abort', () => {
+        consumer.stop({ abort: true });
+        transport.close();
+        sqs.destroy();
+        resolve({ sent, batches });
+      });
       consumer.start();
     });
 }

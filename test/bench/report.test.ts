@@ -10,6 +10,7 @@ function variant(
   return {
     label: `(${overrides.variant}) test`,
     parallel: 1,
+    instances: 1,
     sent: 100,
     batches: 10,
     elapsedMs: 1000,
@@ -19,6 +20,7 @@ function variant(
     tlsHandshakes: 10,
     authAttempts: 10,
     tokenRequests: 1,
+    smtpCommands: {},
     tokenLifetimeSeconds: 3599,
     ...overrides,
   };
@@ -118,7 +120,7 @@ describe('bench report', () => {
     const text = formatReport(
       result([variant({ variant: 'handler' }), variant({ variant: 'naive', elapsedMs: 10_000 })]),
     );
-    expect(text).toContain('(handler) vs (naive): 10.0× the throughput');
+    expect(text).toContain('(handler) vs (naive): throughput 10.0×, CPU per message 1.00×');
     expect(text).toContain('[met]     throughput ≥ 5× the naive consumer');
     expect(text).toContain('[n/a]     throughput ≥ the pooled sqs-consumer peer');
   });

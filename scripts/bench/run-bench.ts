@@ -1,0 +1,95 @@
+/**
+ * The bench proper; `scripts/bench.ts` starts it with the test CA trusted (NODE_EXTRA_CA_CERTS is
+ * read only when Node starts). Exit codes: 0 = ran (whatever the timings and targets), 1 = broken.
+ */
+import { cpus } from 'node:os';
+import { startSqsEmulator } from '../../test/emulators/sqs-emulator.ts';
+import { measureColdStart } from './cold-start.ts';
+import { BenchBreakage, measureVariant } from './measure.ts';
+import { type BenchOptions, parseBenchOptions } from './options.ts';
+import { formatReport } from './report.ts';
+import type { BenchResult, MachineInfo, VariantResult } from './results.ts';
+import { judgeTargets } from './targets.ts';
+import { coldStartEnv } from './variant-handler-env.ts';
+
+function machineInfo(): MachineInfo {
+  const list = cpus();
+  return {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.versions.node,
+    cpus: list.length,
+    cpuModel: list[0]?.model.trim() ?? 'unknown CPU',
+    platform: `${process.platform}/${process.arch}`,
+  };
+}
+
+async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const progress = (line: string) => process.stderr.write(`bench: ${line}\n`);
+  const { MAIL_SENDER_DEFAULTS } = await import('../../infra/mail-sender-props.ts');
+  const concurrency = options.concurrency ?? MAIL_SENDER_DEFAULTS.maxConcurrency;
+  const sqs = await startSqsEmulator();
+  const variants: VariantResult[] = [];
+  try {
+    for (const variant of options.variants) {
+      progress(`${variant}: ${options.messages} messages ...`);
+      const result = await measureVariant(
+        variant,
+        {
+          messages: options.messages,
+          batch: options.batch,
+          delayMs: options.delayMs,
+          concurrency,
+          // Generous: even the naive variant does several messages a second at 20 ms per reply.
+          timeoutMs: 60_000 + options.messages * (options.delayMs * 20 + 200),
+        },
+        sqs,
+      );
+      variants.push(result);
+    }
+  } finally {
+    await sqs.stop();
+  }
+  let coldStart: BenchResult['coldStart'];
+  if (!options.skipColdStart) {
+    progress(`cold start: ${options.coldStartSamples} fresh processes per bundle ...`);
+    coldStart = await measureColdStart(options.coldStartSamples, coldStartEnv());
+  }
+  return {
+    settings: {
+      messages: options.messages,
+      batch: options.batch,
+      delayMs: options.delayMs,
+      concurrency,
+      coldStartSamples: options.coldStartSamples,
+      smoke: options.smoke,
+    },
+    machine: machineInfo(),
+    variants,
+    coldStart,
+  };
+}
+
+async function main(): Promise<void> {
+  let options: BenchOptions;
+  try {
+    options = parseBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  try {
+    const result = await runBench(options);
+    process.stdout.write(
+      options.json
+        ? `${JSON.stringify({ ...result, targets: judgeTargets(result) }, null, 2)}\n`
+        : `${formatReport(result)}\n`,
+    );
+  } catch (error) {
+    const kind = error instanceof BenchBreakage ? 'broken' : 'crashed';
+    process.stderr.write(`bench ${kind}: ${(error as Error).stack ?? error}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();
