@@ -173,7 +173,7 @@ function toTokenAcquisitionError(
       );
     }
     const reason = failure?.error
-      ? `${failure.error.name}: ${failure.error.message}`
+      ? describeNetworkError(failure.error)
       : (e.errorMessage ?? e.message ?? '');
     return new TokenAcquisitionError(
       { errorCode: 'network_error', description: `Could not reach the token endpoint: ${reason}` },
@@ -187,4 +187,20 @@ function toTokenAcquisitionError(
     ...(e.status !== undefined && { httpStatus: e.status }),
   };
   return new TokenAcquisitionError(details, { cause: err });
+}
+
+/** `fetch failed` says nothing; its cause says what happened (refused, certificate, timeout). */
+function describeNetworkError(err: Error): string {
+  const parts = [`${err.name}: ${err.message}`];
+  let cause = err.cause;
+  for (let i = 0; i < 3 && cause instanceof Error; i++) {
+    const code = (cause as { code?: unknown }).code;
+    parts.push(
+      typeof code === 'string' && !cause.message.includes(code)
+        ? `${code} ${cause.message}`
+        : cause.message,
+    );
+    cause = cause.cause;
+  }
+  return parts.join(' / ');
 }

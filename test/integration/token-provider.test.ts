@@ -133,6 +133,8 @@ describe('createTokenProvider against the Entra-like endpoint', () => {
       createTokenProvider(settings({ authorityHost, tenantId: 'test-tenant' })).getAccessToken(),
     );
     expect(err.errorCode).toBe('network_error');
+    // fetch's own message is just "fetch failed"; the cause says what happened.
+    expect(err.description).toMatch(/ECONNREFUSED/);
     expect(classifySmtpFailure(err).failureClass).toBe('retry');
   });
 
