@@ -198,7 +198,8 @@ describe('Office 365 SMTP emulator scripted faults', () => {
 
   it('stalls a stage so a client with a socket timeout gives up', async () => {
     smtp.stallNext('rcpt', 20_000);
-    const t = transport({ socketTimeout: 300 });
+    // Idle timeout well above a TLS handshake on a loaded CI box, far below the stall.
+    const t = transport({ socketTimeout: 1_000 });
     const err = await t.sendMail(mail).catch((e) => e);
     t.close();
     expect(err.code).toBe('ETIMEDOUT');
