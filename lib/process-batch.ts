@@ -42,6 +42,8 @@ export interface BatchSettings extends RecordSettings {
   dlqUrl: string;
   /** `MAIL_QUEUE_URL`; when absent, derived from each record's `eventSourceARN`. */
   queueUrl?: string;
+  /** SQS endpoint override (`AWS_ENDPOINT_URL_SQS`), used when deriving a queue URL from an ARN. */
+  sqsEndpoint?: string;
   /**
    * Stop sending when the Lambda has less than this left (ms): one send must fit, so at least the
    * SMTP socket timeout plus time to report.
@@ -76,6 +78,7 @@ export async function processBatch(
   deps: BatchDeps,
   context: BatchContext,
 ): Promise<BatchResult> {
+  const clock = lambdaClock(context);
   const processed: ProcessedRecord[] = [];
   const failedGroups = new Map<string, number>();
   let stop: Stop | undefined;
@@ -97,11 +100,11 @@ export async function processBatch(
         result = skipped(record, stop.cause, stop.reason, stopDelay(stop, record, deps));
       } else if (held !== undefined) {
         result = skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
-      } else if (context.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
+      } else if (clock.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
         if (processed.length === 0) {
           // Short of time before the first record: the function timeout itself is too short, and
           // every redelivery would end the same way. Say so once instead of spinning quietly.
-          result = timeoutTooShort(record, context, deps);
+          result = timeoutTooShort(record, clock, deps);
           stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
         } else {
           stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
@@ -178,6 +181,13 @@ function skipped(
   };
 }
 
+/** Outside Lambda (scripts, a caller passing no context) there is no deadline to respect. */
+function lambdaClock(context: BatchContext | undefined): BatchContext {
+  return typeof context?.getRemainingTimeInMillis === 'function'
+    ? context
+    : { getRemainingTimeInMillis: () => Number.POSITIVE_INFINITY };
+}
+
 function timeoutTooShort(
   record: SQSRecord,
   context: BatchContext,
@@ -231,7 +241,8 @@ async function delayRetries(
   records.forEach((record, i) => {
     const outcome = processed[i]!.outcome;
     if (outcome.kind !== 'retry' && outcome.kind !== 'config') return;
-    const url = deps.settings.queueUrl ?? queueUrlFromArn(record.eventSourceARN ?? '');
+    const { queueUrl, sqsEndpoint } = deps.settings;
+    const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN ?? '', sqsEndpoint);
     if (!url) {
       deps.logger.warn('no queue URL for a retry; the queue visibility timeout applies', {
         ...messageKeys(processed[i]!.mailId, record.messageId),

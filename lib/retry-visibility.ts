@@ -5,15 +5,17 @@
 import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /**
- * The queue URL of a record: `MAIL_QUEUE_URL` when set, else built from the event source ARN
- * (`arn:aws:sqs:<region>:<account>:<name>` → `https://sqs.<region>.amazonaws.com/<account>/<name>`).
- * Partitions other than `aws` use their own DNS suffix, which the ARN does not carry: set
- * `MAIL_QUEUE_URL` there.
+ * The queue URL of a record when `MAIL_QUEUE_URL` is not set, built from its event source ARN
+ * (`arn:aws:sqs:<region>:<account>:<name>`): on the SQS endpoint override when there is one
+ * (`AWS_ENDPOINT_URL_SQS`: local emulators, path-style), else
+ * `https://sqs.<region>.amazonaws.com/<account>/<name>`. Partitions whose DNS suffix the ARN does
+ * not give away need `MAIL_QUEUE_URL`.
  */
-export function queueUrlFromArn(arn: string): string | undefined {
+export function queueUrlFromArn(arn: string, endpoint?: string): string | undefined {
   const parts = arn.split(':');
   if (parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sqs') return undefined;
   const [, partition, , region, account, name] = parts;
+  if (endpoint) return `${endpoint.replace(/\/+$/, '')}/${account}/${name}`;
   const suffix = partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com';
   return `https://sqs.${region}.${suffix}/${account}/${name}`;
 }

@@ -8,6 +8,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createTokenProvider } from './auth/token-provider.ts';
+import { awsClientConfig } from './aws-client-config.ts';
 import type { BatchResult, ProcessedRecord } from './batch-outcome.ts';
 import { s3ObjectFetcher } from './compose-mail.ts';
 import { deliveryGuardsFromEnv } from './ledger/delivery-guards-from-env.ts';
@@ -57,11 +58,16 @@ export async function createSenderRuntime(
   const guards = deliveryGuardsFromEnv(env);
   if (!guards.ok) return configFailureRuntime(guards.problems, observability);
   const config = loaded.config;
-  const sqs = new SQSClient({});
+  const aws = awsClientConfig(env, [config.queueUrl, config.dlqUrl]);
+  const clientConfig = {
+    ...(aws.region ? { region: aws.region } : {}),
+    ...(aws.credentials ? { credentials: aws.credentials } : {}),
+  };
+  const sqs = new SQSClient(clientConfig);
   const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
   let s3: S3Client | undefined;
   const fetchS3 = (location: { bucket: string; key: string }) => {
-    s3 ??= new S3Client({});
+    s3 ??= new S3Client(clientConfig);
     return s3ObjectFetcher(s3)(location);
   };
 
@@ -80,6 +86,7 @@ export async function createSenderRuntime(
     settings: {
       dlqUrl: config.dlqUrl,
       queueUrl: config.queueUrl,
+      sqsEndpoint: aws.sqsEndpoint,
       sender: config.sender,
       allowedFrom: config.allowedFrom,
       safetyMarginMs: config.smtp.socketTimeoutMs + REPORTING_MARGIN_MS,

@@ -50,7 +50,16 @@ async function depth(queueUrl: string) {
 describe('sender end to end: retries', () => {
   it('retries a throttled message after a backoff and sends it on redelivery; the batch goes on', async () => {
     const { queueUrl, dlqUrl } = await world.queues();
-    const handler = await world.loadHandler(world.env(queueUrl, dlqUrl));
+    // Only the SPEC variables and the SDK's endpoint: no MAIL_QUEUE_URL (derived from the event's
+    // queue ARN on that endpoint), no AWS region or credentials (placeholders for a local endpoint).
+    const handler = await world.loadHandler(
+      world.env(queueUrl, dlqUrl, {
+        MAIL_QUEUE_URL: undefined,
+        AWS_REGION: undefined,
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+      }),
+    );
     world.smtp.failNextData('432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded');
     await world.enqueue(queueUrl, [mail('throttled'), mail('next')]);
     // Received with a 1 s visibility: only the handler's backoff can keep it hidden longer.
