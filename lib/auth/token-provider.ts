@@ -46,6 +46,8 @@ interface CachedApp {
 }
 
 const apps = new Map<string, CachedApp>();
+const CERTIFICATE_ERROR =
+  /CERT_|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_CERT_ALTNAME/;
 const networkClientIds = new WeakMap<INetworkModule, number>();
 
 /** Builds (or reuses) the MSAL app for `oauth` and returns a provider of access tokens for `oauth.scope`. */
@@ -175,6 +177,16 @@ function toTokenAcquisitionError(
     const reason = failure?.error
       ? describeNetworkError(failure.error)
       : (e.errorMessage ?? e.message ?? '');
+    // An untrusted certificate will not fix itself: it is a configuration error, not an outage.
+    if (CERTIFICATE_ERROR.test(reason)) {
+      return new TokenAcquisitionError(
+        {
+          errorCode: 'tls_certificate_error',
+          description: `The token endpoint's certificate does not verify: ${reason}`,
+        },
+        { cause: err },
+      );
+    }
     return new TokenAcquisitionError(
       { errorCode: 'network_error', description: `Could not reach the token endpoint: ${reason}` },
       { cause: err },

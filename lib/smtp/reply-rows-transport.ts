@@ -248,6 +248,19 @@ export const TRANSPORT_FAILURE_ROWS: readonly ReplyTableRow[] = [
     fix: 'Set O365_SCOPE=https://outlook.office365.com/.default (or unset it).',
   },
   {
+    id: 'token-certificate-untrusted',
+    title: "Token endpoint's certificate not trusted",
+    stage: 'token endpoint',
+    match: { error: ['tls_certificate_error'] },
+    example:
+      "The token endpoint's certificate does not verify: TypeError: fetch failed / UNABLE_TO_VERIFY_LEAF_SIGNATURE unable to verify the first certificate",
+    exampleError: { code: 'tls_certificate_error' },
+    failureClass: 'config',
+    explanation:
+      'The TLS certificate of O365_AUTHORITY_HOST does not verify, so no credential was sent to it.',
+    fix: 'Check O365_AUTHORITY_HOST (https://login.microsoftonline.com in the commercial cloud); for a private endpoint or emulator give Node its CA with NODE_EXTRA_CA_CERTS. Never turn verification off.',
+  },
+  {
     id: 'token-unavailable',
     title: 'Token endpoint unavailable',
     stage: 'token endpoint',

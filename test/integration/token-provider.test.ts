@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TokenAcquisitionError } from '../../lib/auth/token-acquisition-error.ts';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
 import type { OAuthSettings } from '../../lib/config.ts';
 import { classifySmtpFailure } from '../../lib/smtp/classify-smtp-failure.ts';
-import { loadTestPki } from '../emulators/test-pki.ts';
+import { createTestPki, loadTestPki } from '../emulators/test-pki.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
 
 const pki = loadTestPki();
@@ -136,6 +141,31 @@ describe('createTokenProvider against the Entra-like endpoint', () => {
     // fetch's own message is just "fetch failed"; the cause says what happened.
     expect(err.description).toMatch(/ECONNREFUSED/);
     expect(classifySmtpFailure(err).failureClass).toBe('retry');
+  });
+
+  it('refuses a token endpoint whose certificate does not verify, as a configuration error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'o365-untrusted-'));
+    const untrusted = createTestPki(dir); // a second CA, which this process does not trust
+    const impostor = createServer({ cert: untrusted.certPem, key: untrusted.keyPem }, (_req, res) =>
+      res.end('{}'),
+    );
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = impostor.address() as AddressInfo;
+      const err = await failureOf(
+        createTokenProvider(
+          settings({ authorityHost: `https://127.0.0.1:${port}` }),
+        ).getAccessToken(),
+      );
+      expect(err).toMatchObject({ errorCode: 'tls_certificate_error', transient: false });
+      expect(classifySmtpFailure(err)).toMatchObject({
+        failureClass: 'config',
+        entry: { id: 'token-certificate-untrusted' },
+      });
+    } finally {
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports an unknown tenant as a configuration error', async () => {
