@@ -5,8 +5,8 @@
 import { Annotations, App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { MailQueueStack } from './mail-queue-stack.ts';
-import { MailSenderPropsError } from './mail-sender-props.ts';
 import { loadStackSettings, StackSettingsError } from './stack-settings.ts';
+import { MailSenderPropsError } from './validate-mail-sender-props.ts';
 
 const app = new App();
 try {

@@ -19,7 +19,6 @@ import {
   MAIL_SENDER_DEFAULTS as DEFAULTS,
   type MailSenderProps,
   type SmtpAuthMode,
-  validateMailSenderProps,
 } from './mail-sender-props.ts';
 import {
   depsLockFilePath,
@@ -27,8 +26,10 @@ import {
   lambdaBundling,
   projectRoot,
 } from './sender-bundling.ts';
+import { validateMailSenderProps } from './validate-mail-sender-props.ts';
 
 export type { MailSenderProps, SmtpAuthMode } from './mail-sender-props.ts';
+export { MailSenderPropsError } from './validate-mail-sender-props.ts';
 
 /**
  * The mail queue, its dead-letter queue, the sender function that drains it through Microsoft 365

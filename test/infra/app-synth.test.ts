@@ -49,7 +49,7 @@ describe('the CDK app', () => {
         'SecretArn',
       ]),
     );
-  });
+  }, 120_000); // the whole CLI: two esbuild bundles, cdk-nag and CDK's template check
 
   it('stops with every bad setting named, and no stack trace', () => {
     const run = spawnSync(process.execPath, [join(root, 'infra/app.ts')], {

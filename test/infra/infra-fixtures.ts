@@ -1,5 +1,7 @@
 /** Shared fixtures for the infra tests: valid props, a fresh stack, and no AWS credentials. */
 import { App, AssetStaging, Stack } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { MailSenderProps } from '../../infra/mail-sender.ts';
 
@@ -61,4 +63,17 @@ export function stagedBundleDir(scope: IConstruct): string {
   const staging = scope.node.findAll().find((c): c is AssetStaging => c instanceof AssetStaging);
   if (!staging) throw new Error(`no asset under ${scope.node.path}`);
   return staging.absoluteStagedPath;
+}
+
+/** The statements of the one policy attached to `role`, exactly as synthesized. */
+export function policyOf(template: Template, stack: Stack, role: IRole | undefined) {
+  if (!role) throw new Error('no role');
+  const policies = Object.values(
+    template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [stack.resolve(role.roleName)] },
+    }),
+  );
+  if (policies.length !== 1)
+    throw new Error(`expected one policy on the role, found ${policies.length}`);
+  return policies[0]?.Properties.PolicyDocument.Statement;
 }

@@ -7,6 +7,7 @@ import { parseStackSettings } from '../../infra/stack-settings.ts';
 import {
   CLIENT_ID,
   newApp,
+  policyOf,
   SECRET_ARN,
   TENANT_ID,
   withoutAwsCredentials,
@@ -118,13 +119,7 @@ describe('MailQueueStack with the daily report job', () => {
 
   it('lets the job send to the queue and read the metrics, nothing more', () => {
     const { stack, template } = synth;
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [stack.resolve(stack.dailyReport?.fn.role?.roleName)] },
-    });
-    const statements = Object.values(policies).flatMap(
-      (p) => p.Properties.PolicyDocument.Statement,
-    );
-    expect(statements).toEqual([
+    expect(policyOf(template, stack, stack.dailyReport?.fn.role)).toEqual([
       {
         Effect: 'Allow',
         Action: 'sqs:SendMessage',

@@ -2,31 +2,21 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Duration, type Stack } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MailSender } from '../../infra/mail-sender.ts';
-import { MailSenderPropsError } from '../../infra/mail-sender-props.ts';
 import { esbuildOptions, functionEntries } from '../../infra/sender-bundling.ts';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/observability.ts';
 import {
   newStack,
-  SECRET_ARN,
+  policyOf,
   senderProps,
   stagedBundleDir,
   withoutAwsCredentials,
 } from './infra-fixtures.ts';
-
-/** The statements of the policy attached to `role`, exactly. */
-function policyOf(template: Template, stack: Stack, role: unknown) {
-  const policies = template.findResources('AWS::IAM::Policy', {
-    Properties: { Roles: [stack.resolve((role as Role).roleName)] },
-  });
-  expect(Object.keys(policies)).toHaveLength(1);
-  return Object.values(policies)[0]?.Properties.PolicyDocument.Statement;
-}
 
 describe('MailSender with its defaults', () => {
   let stack: Stack;
@@ -223,204 +213,5 @@ describe('MailSender with its defaults', () => {
     await build({ ...esbuildOptions(functionEntries.sender, outfile), logLevel: 'silent' });
     const staged = readFileSync(join(stagedBundleDir(sender.fn), 'index.mjs'));
     expect(readFileSync(outfile).equals(staged)).toBe(true);
-  });
-});
-
-describe('MailSender variants', () => {
-  beforeAll(() => withoutAwsCredentials());
-
-  it('FIFO: both queues are FIFO with content-based deduplication', () => {
-    const stack = newStack();
-    new MailSender(stack, 'MailSender', senderProps({ fifo: true }));
-    const template = Template.fromStack(stack);
-    const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.values(queues).map((q) => q.Properties.FifoQueue)).toEqual([true, true]);
-    expect(Object.values(queues).map((q) => q.Properties.ContentBasedDeduplication)).toEqual([
-      true,
-      true,
-    ]);
-  });
-
-  it('customer-managed key: queues use it, the function and producers get exactly the KMS calls they need', async () => {
-    const { Key } = await import('aws-cdk-lib/aws-kms');
-    const stack = newStack();
-    const key = new Key(stack, 'QueueKey', { enableKeyRotation: true });
-    const sender = new MailSender(stack, 'MailSender', senderProps({ encryptionKey: key }));
-    const producer = new Role(stack, 'Producer', { assumedBy: new AccountRootPrincipal() });
-    sender.grantSend(producer);
-    const template = Template.fromStack(stack);
-    template.allResourcesProperties('AWS::SQS::Queue', {
-      KmsMasterKeyId: stack.resolve(key.keyArn),
-    });
-    const kmsStatement = (actions: string[]) => ({
-      Effect: 'Allow',
-      Action: actions,
-      Resource: stack.resolve(key.keyArn),
-    });
-    expect(policyOf(template, stack, sender.fn.role)).toContainEqual(
-      kmsStatement(['kms:Decrypt', 'kms:GenerateDataKey']),
-    );
-    expect(policyOf(template, stack, producer)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'sqs:SendMessage',
-        Resource: stack.resolve(sender.queue.queueArn),
-      },
-      kmsStatement(['kms:GenerateDataKey', 'kms:Decrypt']),
-    ]);
-  });
-
-  it('imports an existing secret by ARN instead of creating one', () => {
-    const stack = newStack();
-    const sender = new MailSender(stack, 'MailSender', senderProps({ secretArn: SECRET_ARN }));
-    const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    expect(policyOf(template, stack, sender.fn.role)).toContainEqual({
-      Sid: 'ReadCredentials',
-      Effect: 'Allow',
-      Action: 'secretsmanager:GetSecretValue',
-      Resource: SECRET_ARN,
-    });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ MAIL_SECRET_ARN: SECRET_ARN }) },
-    });
-  });
-
-  it('password auth: the created secret holds SMTP_PASSWORD; no auth: no secret and no secret permission', () => {
-    const passwordStack = newStack();
-    new MailSender(passwordStack, 'MailSender', {
-      sender: 'mail@contoso.com',
-      smtpAuth: 'password',
-    });
-    Template.fromStack(passwordStack).hasResourceProperties('AWS::SecretsManager::Secret', {
-      SecretString: JSON.stringify({ SMTP_PASSWORD: '' }),
-    });
-
-    const stack = newStack();
-    const sender = new MailSender(stack, 'MailSender', {
-      sender: 'mail@contoso.com',
-      smtpAuth: 'none',
-    });
-    const template = Template.fromStack(stack);
-    expect(sender.secret).toBeUndefined();
-    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
-    const actions = policyOf(template, stack, sender.fn.role).flatMap(
-      (s: { Action: string | string[] }) => s.Action,
-    );
-    expect(actions.filter((a: string) => a.startsWith('secretsmanager:'))).toEqual([]);
-  });
-
-  it('applies tuning props and subscribes the alarm e-mail', () => {
-    const stack = newStack();
-    new MailSender(
-      stack,
-      'MailSender',
-      senderProps({
-        timeout: Duration.seconds(30),
-        visibilityTimeout: Duration.minutes(5),
-        maxReceiveCount: 3,
-        batchSize: 5,
-        maxBatchingWindow: Duration.seconds(10),
-        maxConcurrency: 3,
-        allowedFrom: ['mail@contoso.com', '@reports.contoso.com'],
-        alarmEmail: 'ops@contoso.com',
-      }),
-    );
-    const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 300,
-      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
-    });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 5,
-      MaximumBatchingWindowInSeconds: 10,
-      ScalingConfig: { MaximumConcurrency: 3 },
-    });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 30,
-      Environment: {
-        Variables: Match.objectLike({ MAIL_ALLOWED_FROM: 'mail@contoso.com,@reports.contoso.com' }),
-      },
-    });
-    template.hasResourceProperties('AWS::SNS::Subscription', {
-      Protocol: 'email',
-      Endpoint: 'ops@contoso.com',
-    });
-  });
-});
-
-describe('MailSender refuses invalid props', () => {
-  beforeAll(() => withoutAwsCredentials());
-
-  it.each([
-    [
-      'a visibility timeout under 6 x the function timeout',
-      { visibilityTimeout: Duration.seconds(359) },
-      /visibilityTimeout \(359 s\) must be at least 6 x the function timeout \(360 s\)/,
-    ],
-    ['a sender that is not an address', { sender: 'mail' }, /sender must be a mailbox address/],
-    [
-      'oauth2 without tenant and client',
-      { tenantId: undefined, clientId: undefined },
-      /tenantId is required[\s\S]*clientId is required/,
-    ],
-    [
-      'a client id that is not a GUID',
-      { clientId: 'my-app' },
-      /clientId must be the application \(client\) GUID/,
-    ],
-    [
-      'a partial secret ARN',
-      { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:o365/mail' },
-      /secretArn must be a complete/,
-    ],
-    ['a batch bigger than 10', { batchSize: 11 }, /batchSize must be an integer from 1 to 10/],
-    [
-      'a concurrency SQS does not allow',
-      { maxConcurrency: 1 },
-      /maxConcurrency must be an integer from 2 to 1000/,
-    ],
-    [
-      'a batching window on a FIFO queue',
-      { fifo: true, maxBatchingWindow: Duration.seconds(5) },
-      /maxBatchingWindow is not supported with fifo/,
-    ],
-    [
-      'a secret in the environment',
-      { environment: { O365_CLIENT_SECRET: 'x' } },
-      /environment.O365_CLIENT_SECRET is a secret/,
-    ],
-    [
-      'an allowedFrom entry that is neither address nor domain',
-      { allowedFrom: ['contoso.com'] },
-      /allowedFrom entries must be addresses or @domain/,
-    ],
-  ])('%s', (_name, overrides, message) => {
-    expect(() => new MailSender(newStack(), 'MailSender', senderProps(overrides))).toThrow(message);
-  });
-
-  it('reports every problem at once', () => {
-    try {
-      new MailSender(
-        newStack(),
-        'MailSender',
-        senderProps({ sender: 'x', batchSize: 0, maxReceiveCount: 0 }),
-      );
-      expect.unreachable();
-    } catch (error) {
-      expect(error).toBeInstanceOf(MailSenderPropsError);
-      expect((error as MailSenderPropsError).problems).toHaveLength(3);
-    }
-  });
-
-  it('accepts a visibility timeout of exactly 6 x the function timeout', () => {
-    expect(
-      () =>
-        new MailSender(
-          newStack(),
-          'MailSender',
-          senderProps({ visibilityTimeout: Duration.seconds(360) }),
-        ),
-    ).not.toThrow();
   });
 });

@@ -1,0 +1,81 @@
+import { Duration } from 'aws-cdk-lib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MailSender } from '../../infra/mail-sender.ts';
+import { MailSenderPropsError } from '../../infra/validate-mail-sender-props.ts';
+import { newStack, senderProps, withoutAwsCredentials } from './infra-fixtures.ts';
+
+describe('MailSender refuses invalid props', () => {
+  beforeAll(() => withoutAwsCredentials());
+
+  it.each([
+    [
+      'a visibility timeout under 6 x the function timeout',
+      { visibilityTimeout: Duration.seconds(359) },
+      /visibilityTimeout \(359 s\) must be at least 6 x the function timeout \(360 s\)/,
+    ],
+    ['a sender that is not an address', { sender: 'mail' }, /sender must be a mailbox address/],
+    [
+      'oauth2 without tenant and client',
+      { tenantId: undefined, clientId: undefined },
+      /tenantId is required[\s\S]*clientId is required/,
+    ],
+    [
+      'a client id that is not a GUID',
+      { clientId: 'my-app' },
+      /clientId must be the application \(client\) GUID/,
+    ],
+    [
+      'a partial secret ARN',
+      { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:o365/mail' },
+      /secretArn must be a complete/,
+    ],
+    ['a batch bigger than 10', { batchSize: 11 }, /batchSize must be an integer from 1 to 10/],
+    [
+      'a concurrency SQS does not allow',
+      { maxConcurrency: 1 },
+      /maxConcurrency must be an integer from 2 to 1000/,
+    ],
+    [
+      'a batching window on a FIFO queue',
+      { fifo: true, maxBatchingWindow: Duration.seconds(5) },
+      /maxBatchingWindow is not supported with fifo/,
+    ],
+    [
+      'a secret in the environment',
+      { environment: { O365_CLIENT_SECRET: 'x' } },
+      /environment.O365_CLIENT_SECRET is a secret/,
+    ],
+    [
+      'an allowedFrom entry that is neither address nor domain',
+      { allowedFrom: ['contoso.com'] },
+      /allowedFrom entries must be addresses or @domain/,
+    ],
+  ])('%s', (_name, overrides, message) => {
+    expect(() => new MailSender(newStack(), 'MailSender', senderProps(overrides))).toThrow(message);
+  });
+
+  it('reports every problem at once', () => {
+    try {
+      new MailSender(
+        newStack(),
+        'MailSender',
+        senderProps({ sender: 'x', batchSize: 0, maxReceiveCount: 0 }),
+      );
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(MailSenderPropsError);
+      expect((error as MailSenderPropsError).problems).toHaveLength(3);
+    }
+  });
+
+  it('accepts a visibility timeout of exactly 6 x the function timeout', () => {
+    expect(
+      () =>
+        new MailSender(
+          newStack(),
+          'MailSender',
+          senderProps({ visibilityTimeout: Duration.seconds(360) }),
+        ),
+    ).not.toThrow();
+  });
+});
