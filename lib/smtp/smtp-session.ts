@@ -215,7 +215,7 @@ export class SmtpSession implements MailSession {
       } catch (err) {
         // A cached token Exchange refuses (e.g. issued before the app got SMTP.SendAsApp) is fixed
         // by a fresh one: try once more with a renewed token before calling it a configuration error.
-        if ((err as { responseCode?: number }).responseCode !== 535) throw err;
+        if (!isRefusedToken(err)) throw err;
         await loginOAuth2(conn, sender, this.#tokens, true);
       }
     }
@@ -224,8 +224,13 @@ export class SmtpSession implements MailSession {
 
   /** After a failed message: RSET and keep the session when the server answered; else drop the connection. */
   async #recover(conn: SMTPConnection, err: unknown): Promise<void> {
-    const responseCode = (err as { responseCode?: number }).responseCode;
-    if (this.#conn === conn && responseCode && responseCode !== 421) {
+    const { responseCode, code } = err as { responseCode?: number; code?: string };
+    // A reply (other than 421, which closes the session) or a refusal nodemailer made before
+    // sending anything leaves a working connection: RSET clears the transaction.
+    const answered = responseCode !== undefined && responseCode !== 421;
+    const refusedLocally =
+      responseCode === undefined && (code === 'EMESSAGE' || code === 'EENVELOPE');
+    if (this.#conn === conn && (answered || refusedLocally)) {
       try {
         await reset(conn);
         this.stats.resets++;
@@ -260,4 +265,10 @@ export class SmtpSession implements MailSession {
   #forget(conn: SMTPConnection): void {
     if (this.#conn === conn) this.#conn = undefined;
   }
+}
+
+/** `535 5.7.3`: Exchange refused the token itself; `5.7.139` (SMTP AUTH disabled, policies) no token fixes. */
+function isRefusedToken(err: unknown): boolean {
+  const { responseCode, response } = err as { responseCode?: number; response?: unknown };
+  return responseCode === 535 && !(typeof response === 'string' && /\b5\.7\.139\b/.test(response));
 }

@@ -139,6 +139,17 @@ describe('SMTP session against the Office 365 emulator', () => {
     expect(o365.stats.connections).toBe(1);
   });
 
+  it('keeps the session when nodemailer refuses a message before sending it', async () => {
+    const session = open(configFor(o365));
+    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(mail([]))).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringMatching(/No recipients/),
+    });
+    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(o365.stats.connections).toBe(1);
+  });
+
   it('refuses a message sent as someone else after DATA, and goes on with the next', async () => {
     const session = open(configFor(o365));
     const denied = await session.send(mail('rcpt@example.com', { from: 'ceo@contoso.com' }));
@@ -206,7 +217,8 @@ describe('SMTP session against the Office 365 emulator', () => {
       fix: expect.stringMatching(/Set-CASMailbox/),
     });
     expect(await session.send(mail())).toBe(outcome);
-    expect(disabled.stats.connections).toBe(1);
+    expect(disabled.stats).toMatchObject({ connections: 1, authAttempts: 1 }); // no futile retry with a new token
+    expect(entra.tokenRequests).toBe(1);
   });
 
   it('stops the batch when the token endpoint refuses the app, before any AUTH', async () => {
