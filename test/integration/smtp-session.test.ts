@@ -294,6 +294,7 @@ describe('SMTP session against the Office 365 emulator', () => {
       });
       expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
       expect(received).toEqual(['rcpt@example.com']);
+      await session.close(); // before the server closes, which waits for its clients
     } finally {
       await new Promise<void>((resolve) => capture.close(() => resolve()));
     }
