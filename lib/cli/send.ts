@@ -1,12 +1,9 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { type InvalidMailMessageError, InvalidSendOptionsError } from '../errors.ts';
-import { MailQueue, prepareMailMessage } from '../producer.ts';
-import { runWithTarget, type TargetCommandOptions, withTargetOptions } from './command-options.ts';
-import { EXIT, type ExitCode } from './exit-codes.ts';
-import { type MessageFlags, messageFromFlags } from './message-from-flags.ts';
-import { createOutput, type Output } from './output.ts';
+import type { ExitCode } from './exit-codes.ts';
+import type { MessageFlags } from './message-from-flags.ts';
+import { type TargetCommandOptions, withTargetOptions } from './target-options.ts';
 
-interface SendCommandOptions extends TargetCommandOptions, MessageFlags {
+export interface SendCommandOptions extends TargetCommandOptions, MessageFlags {
   delay?: number;
   groupId?: string;
   dryRun?: boolean;
@@ -43,67 +40,8 @@ Examples:
   o365-mail send --to ops@example.com --subject Report --text "See attached" --attach report.csv`,
     );
   return withTargetOptions(command).action(async (options: SendCommandOptions) =>
-    done(await send(options)),
+    done(await (await import('./run-send.ts')).send(options)),
   );
-}
-
-async function send(options: SendCommandOptions): Promise<ExitCode> {
-  const out = createOutput(options.json === true);
-  const built = await messageFromFlags(options);
-  if (!built.ok) {
-    out.error(out.color.red(built.problem));
-    return EXIT.usage;
-  }
-  // Validated before any queue is contacted: an invalid message never needs credentials to be found out.
-  const prepared = prepareMailMessage(built.input);
-  if (!prepared.ok) return reportInvalid(out, prepared.error);
-  const message = { ...built.input, id: prepared.id };
-  if (options.dryRun) {
-    out.result({
-      valid: true,
-      id: prepared.id,
-      bytes: prepared.bytes,
-      message: JSON.parse(prepared.body),
-    });
-    out.line(
-      out.color.green(
-        `✓ Valid message ${prepared.id} (${prepared.bytes} bytes). Not sent (--dry-run).`,
-      ),
-    );
-    return EXIT.ok;
-  }
-  return runWithTarget(options, async (target, out) => {
-    if (!target.queueUrl) {
-      out.error('No mail queue: pass --queue-url (only a DLQ is configured).');
-      return EXIT.usage;
-    }
-    const queue = new MailQueue({ queueUrl: target.queueUrl, client: target.client });
-    try {
-      const messageId = await queue.send(message, {
-        delaySeconds: options.delay,
-        groupId: options.groupId,
-      });
-      out.result({ messageId, id: prepared.id, queueUrl: target.queueUrl });
-      out.line(messageId);
-      if (out.interactive)
-        out.error(out.color.dim(`queued mail ${prepared.id} on ${target.queueUrl}`));
-      return EXIT.ok;
-    } catch (error) {
-      if (error instanceof InvalidSendOptionsError) {
-        out.error(out.color.red(`--${kebab(error.option)}: ${error.message}`));
-        return EXIT.usage;
-      }
-      throw error;
-    }
-  });
-}
-
-function reportInvalid(out: Output, error: InvalidMailMessageError): ExitCode {
-  out.result({ valid: false, issues: error.issues });
-  out.error(out.color.red(`✗ The message is invalid (nothing was sent):`));
-  // Each issue's text already names its field (`to[0] is not a valid email address ...`).
-  for (const issue of error.issues) out.error(`  - ${issue.message}`);
-  return EXIT.failure;
 }
 
 function delaySeconds(value: string): number {
@@ -112,8 +50,4 @@ function delaySeconds(value: string): number {
     throw new InvalidArgumentError('a whole number of seconds from 0 to 900');
   }
   return n;
-}
-
-function kebab(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

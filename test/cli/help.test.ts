@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.ts';
+
+/** Each command's --help, and what it must mention for a user to get going. */
+const HELP: [string[], RegExp[]][] = [
+  [[], [/Usage: o365-mail/, /send/, /dlq/, /stats/, /doctor/, /Exit codes: 0 ok, 1 .*, 2 .*, 3/]],
+  [['send'], [/--to <address>/, /--file <path>/, /--attach <file>/, /--delay <seconds>/, /--group-id/, /--queue-url/, /--json/, /Examples:/]],
+  [['dlq'], [/list/, /show/, /redrive/, /purge/]],
+  [['dlq', 'list'], [/FailureClass/, /--limit/, /--dlq-url/, /--json/]],
+  [['dlq', 'show'], [/<id>/, /--json/]],
+  [['dlq', 'redrive'], [/--dry-run/, /message-move task/]],
+  [['dlq', 'purge'], [/--yes/]],
+  [['stats'], [/depth/, /oldest/, /--stack <name>/, /--endpoint-url/]],
+  [['doctor'], [/--send-test <address>/, /--from <address>/, /Exit codes: 0 every step passed, 1 a step failed/]],
+];
+
+describe('o365-mail --help', () => {
+  it('explains every command and exits 0', async () => {
+    const runs = await Promise.all(HELP.map(([command]) => runCli([...command, '--help'])));
+    runs.forEach((run, i) => {
+      const [command, expected] = HELP[i]!;
+      expect({ command, code: run.code }).toEqual({ command, code: 0 });
+      for (const pattern of expected) expect(run.stdout, command.join(' ')).toMatch(pattern);
+    });
+  });
+
+  it('exits 2 on an unknown option or command, pointing at --help', async () => {
+    const [option, command] = await Promise.all([
+      runCli(['stats', '--bogus']),
+      runCli(['frobnicate']),
+    ]);
+
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("unknown option '--bogus'");
+    expect(option.stderr).toContain('--help');
+    expect(command.code).toBe(2);
+    expect(command.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('prints the version', async () => {
+    const run = await runCli(['--version']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
