@@ -78,57 +78,80 @@ export async function processBatch(
   deps: BatchDeps,
   context: BatchContext,
 ): Promise<BatchResult> {
-  const clock = lambdaClock(context);
-  const processed: ProcessedRecord[] = [];
-  const failedGroups = new Map<string, number>();
-  let stop: Stop | undefined;
   let session: MailSession | undefined;
-  const recordDeps: RecordDeps = {
-    ...deps,
-    session: async () => {
-      session ??= await deps.openSession();
-      return session;
+  const run: BatchRun = {
+    deps,
+    clock: lambdaClock(context),
+    processed: [],
+    failedGroups: new Map(),
+    recordDeps: {
+      ...deps,
+      session: async () => {
+        session ??= await deps.openSession();
+        return session;
+      },
     },
   };
-
   try {
     for (const record of records) {
+      const result = await nextRecord(record, run);
       const group = fifoGroupOf(record);
-      const held = group === undefined ? undefined : failedGroups.get(group);
-      let result: ProcessedRecord;
-      if (stop) {
-        result = skipped(record, stop.cause, stop.reason, stopDelay(stop, record, deps));
-      } else if (held !== undefined) {
-        result = skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
-      } else if (clock.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
-        if (processed.length === 0) {
-          // Short of time before the first record: the function timeout itself is too short, and
-          // every redelivery would end the same way. Say so once instead of spinning quietly.
-          result = timeoutTooShort(record, clock, deps);
-          stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
-        } else {
-          stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
-          result = skipped(record, stop.cause, stop.reason, 0);
-        }
-      } else {
-        result = await runRecord(record, recordDeps, deps);
-        if (result.outcome.kind === 'config') {
-          stop = { cause: 'config', reason: `batch stopped: ${result.outcome.reason}` };
-        }
-      }
-      if (group !== undefined && isBatchItemFailure(result.outcome) && !failedGroups.has(group)) {
-        failedGroups.set(group, delayOf(result.outcome));
+      if (
+        group !== undefined &&
+        isBatchItemFailure(result.outcome) &&
+        !run.failedGroups.has(group)
+      ) {
+        run.failedGroups.set(group, delayOf(result.outcome));
       }
       logOutcome(deps.logger, result);
-      processed.push(result);
+      run.processed.push(result);
     }
   } finally {
     await closeQuietly(session, deps.logger);
   }
-  await delayRetries(records, processed, deps);
-  recordMetrics(deps.metrics, processed);
+  await delayRetries(records, run.processed, deps);
+  recordMetrics(deps.metrics, run.processed);
   flushMetrics(deps.metrics);
-  return toBatchResult(processed);
+  return toBatchResult(run.processed);
+}
+
+/** State of one batch while its records are gone through in order. */
+interface BatchRun {
+  deps: BatchDeps;
+  recordDeps: RecordDeps;
+  clock: BatchContext;
+  processed: ProcessedRecord[];
+  /** FIFO groups with a failed record, and the delay it got (held-back records get the same). */
+  failedGroups: Map<string, number>;
+  /** Set once the batch must send nothing more. */
+  stop?: Stop;
+}
+
+/** Decides one record: skipped (batch stopped, group held back, out of time) or processed. */
+async function nextRecord(record: SQSRecord, run: BatchRun): Promise<ProcessedRecord> {
+  const { deps } = run;
+  if (run.stop)
+    return skipped(record, run.stop.cause, run.stop.reason, stopDelay(run.stop, record, deps));
+  const group = fifoGroupOf(record);
+  const held = group === undefined ? undefined : run.failedGroups.get(group);
+  if (held !== undefined) {
+    return skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
+  }
+  if (run.clock.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
+    if (run.processed.length === 0) {
+      // Short of time before the first record: the function timeout itself is too short, and
+      // every redelivery would end the same way. Say so once instead of spinning quietly.
+      run.stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
+      return timeoutTooShort(record, run.clock, deps);
+    }
+    run.stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
+    return skipped(record, run.stop.cause, run.stop.reason, 0);
+  }
+  const result = await runRecord(record, run.recordDeps, deps);
+  if (result.outcome.kind === 'config') {
+    run.stop = { cause: 'config', reason: `batch stopped: ${result.outcome.reason}` };
+  }
+  return result;
 }
 
 /** Runs one record and carries out a DLQ move; a failed move keeps the record on the queue. */

@@ -11,6 +11,7 @@ import { composeMail, type S3ObjectFetcher } from './compose-mail.ts';
 import { parseMailMessageJson } from './message.ts';
 import type {
   DeliveryLedger,
+  LedgerClaim,
   MailMessage,
   MailSession,
   SendOutcome,
@@ -83,42 +84,43 @@ export async function processRecord(record: SQSRecord, deps: RecordDeps): Promis
     return { mailId, outcome: { kind: 'invalid', reason } };
   }
   const receiveCount = receiveCountOf(record.attributes ?? {});
-  const retryLater = (
-    cause: 'temporary' | 'rate-limited' | 'in-progress',
-    reason: string,
-    floor = 0,
-  ) => ({
-    mailId,
-    outcome: {
-      kind: 'retry',
-      cause,
-      reason,
-      delaySeconds: backoffSeconds(receiveCount, floor, { random: deps.random }),
-    } satisfies RecordOutcome,
-  });
-
-  if (deps.ledger) {
-    let claim: Awaited<ReturnType<DeliveryLedger['claim']>>;
-    try {
-      claim = await deps.ledger.claim(mailId);
-    } catch (err) {
-      return retryLater('temporary', `delivery ledger unavailable: ${errorText(err)}`);
-    }
-    switch (claim) {
-      case 'claimed':
-        break;
-      case 'already-sent':
-        return { mailId, outcome: { kind: 'sent', duplicate: true, refused: [] } };
-      case 'in-progress':
-        return retryLater('in-progress', 'another consumer is sending this message right now');
-      default: {
-        const unreachable: never = claim;
-        throw new Error(`unknown ledger claim ${String(unreachable)}`);
-      }
-    }
-  }
+  const claim = await claimInLedger(mailId, receiveCount, deps);
+  if (claim !== 'claimed') return { mailId, outcome: claim };
   const outcome = await sendClaimed(message, mailId, receiveCount, deps);
   return { mailId, outcome };
+}
+
+/** `'claimed'` when this consumer may send (or there is no ledger); else the outcome to report. */
+async function claimInLedger(
+  mailId: string,
+  receiveCount: number,
+  deps: RecordDeps,
+): Promise<'claimed' | RecordOutcome> {
+  if (!deps.ledger) return 'claimed';
+  const retryLater = (cause: 'temporary' | 'in-progress', reason: string): RecordOutcome => ({
+    kind: 'retry',
+    cause,
+    reason,
+    delaySeconds: backoffSeconds(receiveCount, 0, { random: deps.random }),
+  });
+  let claim: LedgerClaim;
+  try {
+    claim = await deps.ledger.claim(mailId);
+  } catch (err) {
+    return retryLater('temporary', `delivery ledger unavailable: ${errorText(err)}`);
+  }
+  switch (claim) {
+    case 'claimed':
+      return 'claimed';
+    case 'already-sent':
+      return { kind: 'sent', duplicate: true, refused: [] };
+    case 'in-progress':
+      return retryLater('in-progress', 'another consumer is sending this message right now');
+    default: {
+      const unreachable: never = claim;
+      throw new Error(`unknown ledger claim ${String(unreachable)}`);
+    }
+  }
 }
 
 /** Everything after the ledger claim: a failure here must release the claim. */
