@@ -166,6 +166,27 @@ describe('sender end to end: sent, invalid, rejected', () => {
   });
 });
 
+describe('sender end to end: rejected by the server after DATA', () => {
+  it('dead-letters a message the mailbox may not send as (554 5.2.252), and goes on with the batch', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    // Allowed by MAIL_ALLOWED_FROM, but Exchange has no send-as right for it: only the server knows.
+    const handler = await world.loadHandler(
+      world.env(queueUrl, dlqUrl, { MAIL_ALLOWED_FROM: '@contoso.com' }),
+    );
+    await world.enqueue(queueUrl, [
+      mail('as billing', { from: 'billing@contoso.com' }),
+      mail('as me'),
+    ]);
+    const source = world.eventSource(handler, queueUrl);
+    await source.runUntilIdle();
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['as me']);
+    const [dead] = await world.receiveAll(dlqUrl);
+    expect(dead?.MessageAttributes?.FailureClass?.StringValue).toBe('rejected');
+    expect(dead?.MessageAttributes?.FailureReason?.StringValue).toContain('5.2.252');
+    expect(source.reports[0]!.response?.batchItemFailures).toEqual([]);
+  });
+});
+
 describe('sender end to end: sessions and tokens', () => {
   it('uses ONE SMTP session per batch and ONE token across warm invocations', async () => {
     const { queueUrl, dlqUrl } = await world.queues();
