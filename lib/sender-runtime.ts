@@ -55,6 +55,7 @@ export async function createSenderRuntime(
   const observability = options.observability ?? createObservability();
   const loaded = await loadSenderConfigWithSecrets(env);
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
+  for (const warning of loaded.warnings) observability.logger.warn(warning);
   const guards = deliveryGuardsFromEnv(env);
   if (!guards.ok) return configFailureRuntime(guards.problems, observability);
   const config = loaded.config;

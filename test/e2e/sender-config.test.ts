@@ -3,6 +3,7 @@
  * stays on the queue (retried later, not dead-lettered), and ONE error line says what to fix.
  * Also: no credential ever crosses a connection without TLS, and the handler's event guard.
  */
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
@@ -103,6 +104,32 @@ describe('sender end to end: configuration errors stop the batch', () => {
     expect(error.message).toContain('MAIL_DLQ_URL');
     expect(world.tokens.tokenRequests).toBe(0);
     expect(run.smtp.stats.connections).toBe(0);
+  });
+});
+
+describe('sender end to end: configuration is read on the first invocation', () => {
+  it('does not keep a failed configuration: once fixed, the next invocation sends', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    const handler = await world.loadHandler(
+      world.env(queueUrl, dlqUrl, { MAIL_DLQ_URL: undefined }),
+    );
+    await world.enqueue(queueUrl, [mail('held'), mail('also held')]);
+    const source = world.eventSource(handler, queueUrl);
+    await source.runUntilIdle();
+    expect(world.smtp.messages).toHaveLength(0);
+
+    process.env.MAIL_DLQ_URL = dlqUrl; // the operator fixes the function's configuration
+    for (const record of source.reports.flatMap((r) => r.records)) {
+      await world.sqs.client.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+    }
+    await source.runUntilIdle();
+    expect(world.smtp.messages.map((m) => m.subject).sort()).toEqual(['also held', 'held']);
   });
 });
 
