@@ -1,20 +1,18 @@
 import { resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { SqsSpyMessage } from 'fauxqs';
-import { summarizeMailBody } from '../cli/dead-letters.ts';
 import {
   type CaptureSmtpServer,
   DEMO_REFUSALS,
   DEMO_THROTTLES,
   startCaptureSmtpServer,
 } from './capture-smtp-server.ts';
+import { type MessageOutcome, outcomesOf, watchRedriveExhaustion } from './delivery-outcomes.ts';
 import { type EmbeddedSqs, startEmbeddedSqs } from './embedded-sqs.ts';
 import { ensureLocalCertificate } from './local-certificate.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_DLQ_NAME,
   LOCAL_FUNCTION_TIMEOUT_MS,
-  LOCAL_MAX_RECEIVE_COUNT,
   LOCAL_OUTBOX_DIR,
   LOCAL_QUEUE_NAME,
   LOCAL_REGION,
@@ -27,30 +25,11 @@ import type { LocalPipelineState } from './local-state.ts';
 import { type RetryDelayCap, startRetryDelayCap } from './retry-delay-cap.ts';
 import { type SenderLogTap, tapSenderLogs } from './sender-log-tap.ts';
 import {
-  type BatchReport,
   createSqsEventSource,
   type SqsEventSource,
   type SqsLambdaHandler,
 } from './sqs-event-source.ts';
 import { usesConfiguredSmtp } from './uses-configured-smtp.ts';
-
-/** What became of one delivery of one message, as the local pipeline saw it. */
-export interface MessageOutcome {
-  kind: 'sent' | 'retry' | 'dead-lettered' | 'retries-exhausted' | 'handler-error';
-  sqsMessageId: string;
-  mailId?: string;
-  subject?: string;
-  to?: string[];
-  /** Which delivery this was (SQS `ApproximateReceiveCount`). */
-  attempt: number;
-  /** `invalid` / `rejected` for a message the sender dead-lettered. */
-  failureClass?: string;
-  reason?: string;
-  /** For a retry: the delay the sender asked for. */
-  delaySeconds?: number;
-  /** For a retry under a retry-delay cap (the demo): the delay this local queue applies instead. */
-  localDelaySeconds?: number;
-}
 
 /** Options of {@link startLocalPipeline}. */
 export interface LocalPipelineOptions {
@@ -71,6 +50,8 @@ export interface LocalPipelineOptions {
   /** Called once per delivery outcome, as it happens. */
   onOutcome?: (outcome: MessageOutcome) => void;
 }
+
+export type { MessageOutcome } from './delivery-outcomes.ts';
 
 export interface LocalPipeline {
   sqs: EmbeddedSqs;
@@ -209,88 +190,4 @@ function startEventSource(
   });
   source.start();
   return source;
-}
-
-function outcomesOf(
-  batch: BatchReport,
-  sqs: EmbeddedSqs,
-  tap: SenderLogTap,
-  attributed: Set<string>,
-): MessageOutcome[] {
-  const failed = new Set(batch.failed);
-  return batch.records.map((record) => {
-    const logged = tap.take(record.messageId);
-    const base = {
-      sqsMessageId: record.messageId,
-      ...summarizeMailBody(record.body),
-      attempt: Number(record.attributes.ApproximateReceiveCount ?? 1),
-    };
-    if (batch.error) {
-      return { ...base, kind: 'handler-error', reason: String(batch.error) } as const;
-    }
-    if (failed.has(record.messageId)) {
-      return {
-        ...base,
-        kind: 'retry',
-        reason: logged?.reason,
-        delaySeconds: logged?.delaySeconds,
-      } as const;
-    }
-    // The sender moved it to the DLQ itself (a copy with FailureClass) or it was sent.
-    const copy = sqs.server.spy.checkForMessage(
-      (m) =>
-        m.service === 'sqs' &&
-        m.queueName === LOCAL_DLQ_NAME &&
-        m.body === record.body &&
-        'FailureClass' in m.messageAttributes &&
-        !attributed.has(m.messageId),
-      'published',
-    ) as SqsSpyMessage | undefined;
-    if (!copy) return { ...base, kind: 'sent' } as const;
-    attributed.add(copy.messageId);
-    return {
-      ...base,
-      kind: 'dead-lettered',
-      failureClass: copy.messageAttributes.FailureClass?.StringValue,
-      reason: copy.messageAttributes.FailureReason?.StringValue ?? logged?.reason,
-    } as const;
-  });
-}
-
-/** Reports messages the queue itself moved to the DLQ after maxReceiveCount failed deliveries. */
-function watchRedriveExhaustion(
-  sqs: EmbeddedSqs,
-  report: (outcome: MessageOutcome) => void,
-): { stop: () => Promise<void> } {
-  let running = true;
-  const seen = new Set<string>();
-  const isNew = (m: { service: string }) =>
-    m.service === 'sqs' &&
-    (m as SqsSpyMessage).queueName === LOCAL_QUEUE_NAME &&
-    !seen.has((m as SqsSpyMessage).messageId);
-  const loop = async () => {
-    while (running) {
-      const moved = (await sqs.server.spy.waitForMessage(isNew, 'dlq').catch(() => undefined)) as
-        | SqsSpyMessage
-        | undefined;
-      if (!moved || !running) return;
-      seen.add(moved.messageId);
-      report({
-        kind: 'retries-exhausted',
-        sqsMessageId: moved.messageId,
-        ...summarizeMailBody(moved.body),
-        attempt: LOCAL_MAX_RECEIVE_COUNT,
-        reason: 'every delivery failed; the queue moved it to the DLQ (maxReceiveCount)',
-      });
-    }
-  };
-  const done = loop();
-  return {
-    async stop() {
-      running = false;
-      // clear() rejects the pending wait, which ends the loop.
-      sqs.server.spy.clear();
-      await done;
-    },
-  };
 }
