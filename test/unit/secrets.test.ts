@@ -65,14 +65,12 @@ describe('resolveSecrets', () => {
   });
 
   it('explains a missing secret without throwing at the caller', async () => {
-    secretsManager
-      .on(GetSecretValueCommand)
-      .rejects(
-        new ResourceNotFoundException({
-          message: "Secrets Manager can't find the specified secret.",
-          $metadata: {},
-        }),
-      );
+    secretsManager.on(GetSecretValueCommand).rejects(
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret.",
+        $metadata: {},
+      }),
+    );
     const result = await loadSenderConfigWithSecrets(ENV);
     expect(result).toEqual({
       ok: false,
