@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  type LocalPipeline,
+  type MessageOutcome,
+  startLocalPipeline,
+} from '../../lib/local/local-pipeline.ts';
+
+let pipeline: LocalPipeline | undefined;
+
+afterAll(async () => {
+  await pipeline?.stop();
+});
+
+describe('local pipeline', () => {
+  it('reports each retry, then the queue dead-lettering a message after maxReceiveCount deliveries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'o365-pipeline-'));
+    const outcomes: MessageOutcome[] = [];
+    let exhausted: () => void = () => {};
+    const done = new Promise<void>((resolve) => {
+      exhausted = resolve;
+    });
+    pipeline = await startLocalPipeline({
+      sqsPort: 0,
+      smtp: 'capture',
+      outboxDir: join(dir, 'outbox'),
+      tlsDir: join(dir, 'tls'),
+      // Retries come back at once: the test is about counting deliveries, not waiting.
+      maxRetryDelaySeconds: 0,
+      onOutcome(outcome) {
+        outcomes.push(outcome);
+        // The queue may move the message on its 6th receive before the 5th invocation has been
+        // reported (the sender made it visible again first): wait for both.
+        const retries = outcomes.filter((o) => o.kind === 'retry').length;
+        if (retries === 5 && outcomes.some((o) => o.kind === 'retries-exhausted')) exhausted();
+      },
+    });
+    // No SMTP server at all: every delivery fails to connect, a temporary failure.
+    await pipeline.capture!.stop();
+
+    await pipeline.sqs.client.send(
+      new SendMessageCommand({
+        QueueUrl: pipeline.sqs.queueUrl,
+        MessageBody: JSON.stringify({
+          id: 'never-sent',
+          to: ['ann@example.com'],
+          subject: 'Hi',
+          text: 'x',
+        }),
+      }),
+    );
+    await done;
+
+    const retries = outcomes.filter((o) => o.kind === 'retry');
+    expect(retries.map((o) => o.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(retries[0]).toMatchObject({
+      mailId: 'never-sent',
+      subject: 'Hi',
+      to: ['ann@example.com'],
+    });
+    expect(retries[0]!.reason).toMatch(/ECONNREFUSED|refused|connect/i);
+    expect(outcomes.filter((o) => o.kind === 'retries-exhausted')).toEqual([
+      expect.objectContaining({ mailId: 'never-sent', attempt: 5 }),
+    ]);
+    expect(outcomes).toHaveLength(6);
+  });
+});
