@@ -32,11 +32,11 @@ export interface MailboxBudget {
 
 /** Limits of one mailbox. */
 export interface MailboxLimits {
-  /** Messages per window. @default 30 */
+  /** Messages per window (Office 365: 30). */
   perMinute: number;
-  /** Window length in ms, 60 000 plus a safety margin. @default 62000 */
+  /** Window length in ms: the counting window plus a safety margin (62 000 for Office 365). */
   windowMs: number;
-  /** Recipients per rolling 24 h. @default 10000 */
+  /** Recipients per rolling 24 h (Office 365: 10 000). */
   recipientsPerDay: number;
   /** A slot this close is waited for in-process instead of sending the message back to the queue. */
   maxWaitMs: number;

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -29,9 +29,38 @@ interface DynaliteOptions {
 // dynalite is CommonJS without type declarations; this is the one function we use.
 const dynalite = createRequire(import.meta.url)('dynalite') as (options: DynaliteOptions) => Server;
 
+export interface DynamoDbEmulatorOptions {
+  /** @default 'us-east-1' */
+  region?: string;
+  /**
+   * Sees every request as it arrives (operation, e.g. `UpdateItem`, and its JSON input), before
+   * dynalite runs it: the soak uses it to know when the ledger recorded a send.
+   */
+  onRequest?: (operation: string, input: Record<string, unknown>) => void;
+}
+
 /** Starts dynalite in this process (in-memory store) on a free port. */
-export async function startDynamoDbEmulator(region = 'us-east-1'): Promise<DynamoDbEmulator> {
+export async function startDynamoDbEmulator(
+  options: DynamoDbEmulatorOptions = {},
+): Promise<DynamoDbEmulator> {
+  const region = options.region ?? 'us-east-1';
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const onRequest = options.onRequest;
+  if (onRequest) {
+    // Prepended, so our listeners run before dynalite's (which removes all listeners at the end).
+    server.prependListener('request', (req: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+        try {
+          onRequest(operation, JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch {
+          // Not JSON: dynalite answers it with its own error.
+        }
+      });
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

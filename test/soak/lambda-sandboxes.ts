@@ -1,0 +1,158 @@
+/**
+ * Runs the real handler the way Lambda does, for the soak and the timeout tests: each concurrent
+ * invocation gets its own sandbox (a worker thread, {@link ./sandbox-worker.ts}), reused while it is
+ * healthy, and killed — `Worker.terminate()`, sockets and all — when the invocation times out or a
+ * test decides the sandbox dies. A killed sandbox's batch is simply not acknowledged: its messages
+ * come back after the visibility timeout, as in AWS.
+ *
+ * Why workers and not the handler in-process: an async function cannot be killed. In-process, a
+ * "timed-out" invocation keeps running and may still finish its sends and ledger writes, which
+ * would hide exactly the failures the soak is about.
+ */
+import { Worker } from 'node:worker_threads';
+import type { SQSEvent } from 'aws-lambda';
+import type { SqsLambdaHandler } from '../../lib/local/sqs-event-source.ts';
+import type { InvokeRequest, InvokeResponse } from './sandbox-worker.ts';
+
+export interface LambdaSandboxesOptions {
+  /** The sender's environment (SPEC variables, endpoints of the emulators). */
+  env: Record<string, string>;
+  /** The function timeout; the sandbox is killed when an invocation runs longer. */
+  functionTimeoutMs: number;
+  /**
+   * Asked after a handler returned: `true` kills the sandbox before the answer reaches the event
+   * source (a crash between the last send and the acknowledgement): nothing is deleted.
+   */
+  dieBeforeAck?: (event: SQSEvent) => boolean;
+  /** The sandboxes' stdout and stderr (logs, EMF); dropped when absent. */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface SandboxStats {
+  coldStarts: number;
+  invocations: number;
+  timeouts: number;
+  /** Sandboxes killed by the test (`kill`, `dieBeforeAck`). */
+  kills: number;
+}
+
+export interface LambdaSandboxes {
+  handler: SqsLambdaHandler;
+  stats: SandboxStats;
+  /** Mail/SQS ids of each running invocation, to pick a victim. */
+  running(): { messageIds: string[]; bodies: string[]; kill: () => void }[];
+  close(): Promise<void>;
+}
+
+type Settled = { ok: true; response: unknown } | { ok: false; error: string };
+
+interface Sandbox {
+  worker: Worker;
+  busy?: { event: SQSEvent; started: () => void; settle: (r: Settled) => void };
+}
+
+/** Lambda's init phase may take up to 10 s before the handler runs. */
+const INIT_TIMEOUT_MS = 10_000;
+
+export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSandboxes {
+  const idle: Sandbox[] = [];
+  const all = new Set<Sandbox>();
+  const stats: SandboxStats = { coldStarts: 0, invocations: 0, timeouts: 0, kills: 0 };
+  const workerUrl = new URL('./sandbox-worker.ts', import.meta.url);
+
+  function spawn(): Sandbox {
+    stats.coldStarts++;
+    const worker = new Worker(workerUrl, { env: { ...options.env }, stdout: true, stderr: true });
+    for (const stream of [worker.stdout, worker.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => options.onOutput?.(chunk));
+    }
+    const sandbox: Sandbox = { worker };
+    worker.on('message', (r: InvokeResponse) => {
+      if (r.kind === 'started') sandbox.busy?.started();
+      else sandbox.busy?.settle(r);
+    });
+    worker.on('error', (error) => sandbox.busy?.settle({ ok: false, error: String(error) }));
+    worker.on('exit', () => {
+      all.delete(sandbox);
+      sandbox.busy?.settle({ ok: false, error: 'Runtime exited' });
+    });
+    all.add(sandbox);
+    return sandbox;
+  }
+
+  function kill(sandbox: Sandbox, reason: string): void {
+    all.delete(sandbox);
+    const busy = sandbox.busy;
+    sandbox.busy = undefined;
+    void sandbox.worker.terminate();
+    busy?.settle({ ok: false, error: reason });
+  }
+
+  const handler: SqsLambdaHandler = async (event) => {
+    stats.invocations++;
+    let sandbox = idle.pop();
+    while (sandbox && !all.has(sandbox)) sandbox = idle.pop();
+    sandbox ??= spawn();
+    const current = sandbox;
+    const result = await new Promise<Settled>((resolve) => {
+      const timeOut = (what: string) => () => {
+        stats.timeouts++;
+        kill(current, what);
+      };
+      let timer = setTimeout(timeOut('Init timed out'), INIT_TIMEOUT_MS);
+      current.busy = {
+        event,
+        started: () => {
+          clearTimeout(timer);
+          const message = `Task timed out after ${options.functionTimeoutMs} ms`;
+          timer = setTimeout(timeOut(message), options.functionTimeoutMs);
+        },
+        settle: (r) => {
+          clearTimeout(timer);
+          current.busy = undefined;
+          resolve(r);
+        },
+      };
+      current.worker.postMessage({
+        event,
+        timeoutMs: options.functionTimeoutMs,
+        functionName: 'o365-mail-sender-soak',
+      } satisfies InvokeRequest);
+    });
+    if (!result.ok) throw new Error(result.error);
+    const response = result.response as Awaited<ReturnType<SqsLambdaHandler>>;
+    if (options.dieBeforeAck?.(event)) {
+      stats.kills++;
+      kill(sandbox, 'sandbox died before acknowledging');
+      throw new Error('sandbox died before acknowledging');
+    }
+    if (all.has(sandbox)) idle.push(sandbox);
+    return response;
+  };
+
+  return {
+    handler,
+    stats,
+    running: () =>
+      [...all].flatMap((sandbox) => {
+        const busy = sandbox.busy;
+        if (!busy) return [];
+        return [
+          {
+            messageIds: busy.event.Records.map((r) => r.messageId),
+            bodies: busy.event.Records.map((r) => r.body),
+            kill: () => {
+              stats.kills++;
+              kill(sandbox, 'sandbox killed');
+            },
+          },
+        ];
+      }),
+    async close() {
+      idle.length = 0;
+      await Promise.all([...all].map((s) => s.worker.terminate()));
+      all.clear();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Injects the soak's faults while messages flow: scripted SMTP replies, resets and stalls, token
+ * endpoint failures, and sandboxes killed at the worst moments. Every injection is counted.
+ */
+import type { Office365Smtp } from '../emulators/office365-smtp.ts';
+import type { TokenEndpoint } from '../emulators/token-endpoint.ts';
+import type { LambdaSandboxes } from './lambda-sandboxes.ts';
+
+export const FAULT_KINDS = [
+  'temporary-reply',
+  'throttling-reply',
+  'dropped-mid-data',
+  'stall-past-socket-timeout',
+  'stall-past-function-timeout',
+  'token-endpoint-failure',
+  'sandbox-killed-mid-batch',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** How often each kind is drawn: the ones that cost a whole batch (kills, timeouts) less often. */
+const FAULT_WEIGHTS: Record<FaultKind, number> = {
+  'temporary-reply': 3,
+  'throttling-reply': 2,
+  'dropped-mid-data': 2,
+  'stall-past-socket-timeout': 1,
+  'stall-past-function-timeout': 1,
+  'token-endpoint-failure': 1,
+  'sandbox-killed-mid-batch': 1,
+};
+
+export interface FaultTimings {
+  socketTimeoutMs: number;
+  functionTimeoutMs: number;
+}
+
+export interface FaultInjector {
+  counts: Record<FaultKind, number>;
+  /** Injects one random fault (the soak calls it after some of the accepted messages). */
+  injectOne(): void;
+}
+
+export function createFaultInjector(
+  smtp: Office365Smtp,
+  token: TokenEndpoint,
+  sandboxes: LambdaSandboxes,
+  timings: FaultTimings,
+  random: () => number,
+): FaultInjector {
+  const counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const inject: Record<FaultKind, () => boolean> = {
+    'temporary-reply': () => {
+      smtp.failNext(
+        'data',
+        '451 4.7.0 Temporary server error. Please try again later. PRX4 [SOAK.PROD.OUTLOOK.COM]',
+      );
+      return true;
+    },
+    'throttling-reply': () => {
+      if (random() < 0.5) {
+        smtp.failNext(
+          'mail',
+          '421 4.4.2 Message submission rate for this client has exceeded the configured limit',
+        );
+      } else {
+        smtp.failNext('mail', '432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded');
+      }
+      return true;
+    },
+    'dropped-mid-data': () => {
+      smtp.dropNextData();
+      return true;
+    },
+    // The client gives up after its socket timeout while the server still accepts the message:
+    // the one way besides a crash to send twice (the 250 never arrives).
+    'stall-past-socket-timeout': () => {
+      smtp.stallNext('data', timings.socketTimeoutMs + 1_000);
+      return true;
+    },
+    // No greeting until after the function timeout: the runtime kills the invocation.
+    'stall-past-function-timeout': () => {
+      smtp.stallNext('connect', timings.functionTimeoutMs + 1_000);
+      return true;
+    },
+    'token-endpoint-failure': () => {
+      // `unavailable` (503, temporarily_unavailable) is the transient kind; `server_error`
+      // (AADSTS50000) is classed as configuration and would park the batch for 5 minutes.
+      token.failNext('unavailable');
+      return true;
+    },
+    'sandbox-killed-mid-batch': () => {
+      const running = sandboxes.running();
+      const victim = running[Math.floor(random() * running.length)];
+      victim?.kill();
+      return victim !== undefined;
+    },
+  };
+  const bag = FAULT_KINDS.flatMap((kind) => Array<FaultKind>(FAULT_WEIGHTS[kind]).fill(kind));
+  return {
+    counts,
+    injectOne() {
+      const kind = bag[Math.floor(random() * bag.length)]!;
+      if (inject[kind]()) counts[kind]++;
+    },
+  };
+}

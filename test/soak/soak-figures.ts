@@ -1,0 +1,153 @@
+/**
+ * What a soak run proves, from what the servers saw: the SMTP emulator's accepted messages, the
+ * DLQ's contents and the ledger writes seen by dynalite.
+ *
+ * A duplicate is "inside the documented window" when every copy left the client (end of DATA)
+ * before the ledger first recorded the id as sent: the server accepted a copy whose 250 never
+ * became a ledger entry (the sandbox died after the 250, or the 250 never arrived). A copy sent
+ * after the id was recorded would be a ledger bug, counted as "outside the window".
+ */
+import type { SandboxStats } from './lambda-sandboxes.ts';
+import type { FaultKind } from './soak-faults.ts';
+import type { SoakKind, SoakMessage } from './soak-messages.ts';
+
+export type DeadLetterClass = 'invalid' | 'rejected' | 'retries-exhausted';
+export type ExtraFault = 'killed-after-250' | 'died-before-ack';
+
+export interface SoakObservations {
+  messages: SoakMessage[];
+  /** Per mail id: when each accepted copy finished DATA at the client (server receivedAt). */
+  deliveries: Map<string, number[]>;
+  /** Per mail id: when the ledger was asked to record it as sent. */
+  completes: Map<string, number[]>;
+  /** Per mail id: the class of each DLQ copy. */
+  deadLetters: Map<string, DeadLetterClass[]>;
+  faults: Record<FaultKind | ExtraFault, number>;
+  sandboxes: SandboxStats;
+  serverRateLimited: number;
+  recordsInvoked: number;
+  dynamoCalls: { ledger: number; rate: number };
+  drainMs: number;
+  drained: boolean;
+}
+
+export interface SoakFigures {
+  messages: number;
+  byKind: Record<SoakKind, number>;
+  sent: number;
+  smtpAccepted: number;
+  deadLettered: Record<DeadLetterClass, number>;
+  /** Good mail that ended in the DLQ (a retry budget exhausted), or bad mail that was sent. */
+  misrouted: string[];
+  lost: string[];
+  sentTwice: number;
+  sentTwiceInWindow: number;
+  sentTwiceOutsideWindow: string[];
+  deadLetteredTwice: number;
+  drainSeconds: number;
+  drained: boolean;
+  faults: Record<FaultKind | ExtraFault, number>;
+  sandboxes: SandboxStats;
+  serverRateLimited: number;
+  receivesPerMessage: number;
+  dynamoCallsPerSent: { ledger: number; rate: number };
+}
+
+export function soakFigures(o: SoakObservations): SoakFigures {
+  const byKind: Record<SoakKind, number> = {
+    good: 0,
+    'invalid-json': 0,
+    'invalid-contract': 0,
+    rejected: 0,
+  };
+  const deadLettered: Record<DeadLetterClass, number> = {
+    invalid: 0,
+    rejected: 0,
+    'retries-exhausted': 0,
+  };
+  const misrouted: string[] = [];
+  const lost: string[] = [];
+  const outside: string[] = [];
+  let inWindow = 0;
+  let sentTwice = 0;
+  let deadLetteredTwice = 0;
+  for (const m of o.messages) {
+    byKind[m.kind]++;
+    const copies = o.deliveries.get(m.key) ?? [];
+    const dead = o.deadLetters.get(m.key) ?? [];
+    if (dead.length > 0) deadLettered[dead[0]!]++;
+    if (dead.length > 1) deadLetteredTwice++;
+    if (copies.length === 0 && dead.length === 0) lost.push(m.key);
+    const expectSent = m.kind === 'good';
+    if (
+      (expectSent && copies.length === 0 && dead.length > 0) ||
+      (!expectSent && copies.length > 0)
+    ) {
+      misrouted.push(`${m.key} (${m.kind})`);
+    }
+    if (copies.length > 1) {
+      sentTwice++;
+      const recorded = Math.min(...(o.completes.get(m.key) ?? [Number.POSITIVE_INFINITY]));
+      if (copies.every((at) => at <= recorded)) inWindow++;
+      else outside.push(m.key);
+    }
+  }
+  const sent = [...o.deliveries.values()].filter((c) => c.length > 0).length;
+  return {
+    messages: o.messages.length,
+    byKind,
+    sent,
+    smtpAccepted: [...o.deliveries.values()].reduce((n, c) => n + c.length, 0),
+    deadLettered,
+    misrouted,
+    lost,
+    sentTwice,
+    sentTwiceInWindow: inWindow,
+    sentTwiceOutsideWindow: outside,
+    deadLetteredTwice,
+    drainSeconds: Math.round(o.drainMs / 100) / 10,
+    drained: o.drained,
+    faults: o.faults,
+    sandboxes: o.sandboxes,
+    serverRateLimited: o.serverRateLimited,
+    receivesPerMessage: round2(o.recordsInvoked / Math.max(1, o.messages.length)),
+    dynamoCallsPerSent: {
+      ledger: round2(o.dynamoCalls.ledger / Math.max(1, sent)),
+      rate: round2(o.dynamoCalls.rate / Math.max(1, sent)),
+    },
+  };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}
+
+/** The figures as rows for `console.table`. */
+export function soakTable(f: SoakFigures): Record<string, string | number> {
+  const kinds = Object.entries(f.byKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  const faults = Object.entries(f.faults)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(', ');
+  return {
+    'messages enqueued': `${f.messages} (${kinds})`,
+    sent: f.sent,
+    'accepted by the SMTP server (copies)': f.smtpAccepted,
+    'dead-lettered: invalid': f.deadLettered.invalid,
+    'dead-lettered: rejected': f.deadLettered.rejected,
+    'dead-lettered: retries exhausted': f.deadLettered['retries-exhausted'],
+    'dead-lettered twice': f.deadLetteredTwice,
+    lost: f.lost.length,
+    'misrouted (good in DLQ, bad sent)': f.misrouted.length,
+    'sent twice': f.sentTwice,
+    'sent twice, inside the documented window': f.sentTwiceInWindow,
+    'sent twice, outside the window': f.sentTwiceOutsideWindow.length,
+    'time to drain (s)': f.drained ? f.drainSeconds : `not drained after ${f.drainSeconds}`,
+    'faults injected': faults,
+    'invocations / cold starts / timeouts / kills': `${f.sandboxes.invocations} / ${f.sandboxes.coldStarts} / ${f.sandboxes.timeouts} / ${f.sandboxes.kills}`,
+    'server rate-limit replies (421 4.4.2 not scripted)': f.serverRateLimited,
+    'receives per message': f.receivesPerMessage,
+    'DynamoDB calls per sent message (ledger / rate)': `${f.dynamoCallsPerSent.ledger} / ${f.dynamoCallsPerSent.rate}`,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The soak's traffic: mostly good mail, plus bodies that can never be sent (invalid JSON, a broken
+ * contract) and mail to a recipient the server refuses for good. Each message knows the outcome it
+ * must end in, so the soak can tell lost and misrouted messages apart from faults it injected.
+ */
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** A recipient the SMTP emulator refuses with a permanent `550 5.1.10`. */
+export const SOAK_UNKNOWN_RECIPIENT = 'nobody@fabrikam.example';
+
+export type SoakKind = 'good' | 'invalid-json' | 'invalid-contract' | 'rejected';
+
+export interface SoakMessage {
+  /** The mail `id`; also written into bodies that are not JSON, so a dead letter maps back. */
+  key: string;
+  kind: SoakKind;
+  body: string;
+}
+
+/** Deterministic pseudo-random numbers (mulberry32), so a run can be repeated. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** `count` messages: ~3 % invalid JSON, ~3 % breaking the contract, ~4 % refused for good. */
+export function soakMessages(count: number, random: () => number): SoakMessage[] {
+  return Array.from({ length: count }, (_, i) => {
+    const id = `soak-${String(i + 1).padStart(5, '0')}`;
+    const roll = random();
+    const mail = {
+      id,
+      to: [`reader-${i % 97}@fabrikam.example`],
+      subject: `Soak message ${id}`,
+      text: `Body of ${id}.`,
+      tags: { soak: 'true' },
+    };
+    if (roll < 0.03) return { key: id, kind: 'invalid-json', body: `{"id":"${id}", not json` };
+    if (roll < 0.06) {
+      const { subject: _drop, ...broken } = mail;
+      return { key: id, kind: 'invalid-contract', body: JSON.stringify(broken) };
+    }
+    if (roll < 0.1) {
+      return {
+        key: id,
+        kind: 'rejected',
+        body: JSON.stringify({ ...mail, to: [SOAK_UNKNOWN_RECIPIENT] }),
+      };
+    }
+    return { key: id, kind: 'good', body: JSON.stringify(mail) };
+  });
+}
+
+/** Enqueues in batches of 10. */
+export async function enqueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: SoakMessage[],
+): Promise<void> {
+  for (let i = 0; i < messages.length; i += 10) {
+    const chunk = messages.slice(i, i + 10);
+    const result = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: m.body })),
+      }),
+    );
+    const failed = result.Failed ?? [];
+    if (failed.length > 0) throw new Error(`enqueue failed: ${failed[0]!.Message}`);
+  }
+}
