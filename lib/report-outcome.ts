@@ -45,7 +45,7 @@ export function logOutcome(logger: Logger, record: ProcessedRecord): void {
       });
       return;
     case 'config':
-      logger.error(`sender configuration error: ${outcome.reason}. Likely fix: ${outcome.fix}`, {
+      logger.error(configErrorMessage(outcome.reason, outcome.fix), {
         ...keys,
         reason: outcome.reason,
         fix: outcome.fix,
@@ -57,6 +57,11 @@ export function logOutcome(logger: Logger, record: ProcessedRecord): void {
       throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
     }
   }
+}
+
+/** `sender configuration error: <reason>. Likely fix: <fix>` without doubled full stops. */
+export function configErrorMessage(reason: string, fix: string): string {
+  return `sender configuration error: ${reason.replace(/[.\s]+$/, '')}. Likely fix: ${fix}`;
 }
 
 const METRIC_OF = {

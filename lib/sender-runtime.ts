@@ -22,6 +22,7 @@ import {
 } from './observability.ts';
 import { type BatchContext, type BatchDeps, processBatch } from './process-batch.ts';
 import { peekMailId } from './process-record.ts';
+import { configErrorMessage } from './report-outcome.ts';
 import { loadSenderConfigWithSecrets } from './secrets.ts';
 import { classificationToOutcome, classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
 import { openSmtpSession } from './smtp/smtp-session.ts';
@@ -110,12 +111,12 @@ export async function createSenderRuntime(
  */
 function configFailureRuntime(problems: string[], observability: Observability): SenderRuntime {
   const { logger, metrics } = observability;
-  const reason = `the sender configuration is invalid: ${problems.join('; ')}`;
+  const reason = `the sender configuration is invalid: ${problems.map((p) => p.replace(/[.\s]+$/, '')).join('; ')}`;
   return {
     ready: false,
     async processBatch(records) {
       logger.error(
-        `${reason}. Likely fix: set the environment variables (or the secret) named above.`,
+        configErrorMessage(reason, 'set the environment variables (or the secret) named above.'),
         {
           problems,
           records: records.length,
