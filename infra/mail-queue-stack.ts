@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DailyReportJob } from './daily-report-job.ts';
 import { MailSender, type MailSenderProps } from './mail-sender.ts';
@@ -11,7 +12,7 @@ export interface MailQueueStackProps extends StackProps {
 }
 
 /** Maps deployment settings onto the construct's props (only what was set). */
-export function mailSenderPropsFrom(settings: StackSettings): MailSenderProps {
+export function mailSenderPropsFrom(scope: Construct, settings: StackSettings): MailSenderProps {
   const seconds = (value: number | undefined) =>
     value === undefined ? undefined : Duration.seconds(value);
   const minutes = (value: number | undefined) =>
@@ -33,6 +34,9 @@ export function mailSenderPropsFrom(settings: StackSettings): MailSenderProps {
     maxConcurrency: settings.maxConcurrency,
     maxReceiveCount: settings.maxReceiveCount,
     oldestMessageAgeThreshold: minutes(settings.oldestMessageAgeMinutes),
+    attachmentBuckets: settings.attachmentBuckets?.map((name) =>
+      Bucket.fromBucketName(scope, `AttachmentBucket-${name}`, name),
+    ),
   };
 }
 
@@ -44,7 +48,7 @@ export class MailQueueStack extends Stack {
   constructor(scope: Construct, id: string, props: MailQueueStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    this.mailSender = new MailSender(this, 'MailSender', mailSenderPropsFrom(settings));
+    this.mailSender = new MailSender(this, 'MailSender', mailSenderPropsFrom(this, settings));
     this.dailyReport = settings.dailyReport
       ? new DailyReportJob(this, 'DailyReport', {
           mailSender: this.mailSender,

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 
 /** How the sender authenticates to SMTP (`SMTP_AUTH`). */
@@ -53,6 +54,12 @@ export interface MailSenderProps {
    *   when `smtpAuth` is `'none'`)
    */
   readonly secretArn?: string;
+  /**
+   * Buckets that messages may reference in `attachments[].s3`; the function gets exactly
+   * `s3:GetObject` on their objects (and `kms:Decrypt` on a bucket's customer-managed key).
+   * @default - none: a message with an S3 attachment is dead-lettered as rejected (access denied)
+   */
+  readonly attachmentBuckets?: readonly IBucket[];
   /**
    * Customer-managed KMS key encrypting both queues; producers then also get `kms:GenerateDataKey`
    * and `kms:Decrypt` on it through {@link MailSender.grantSend}.

@@ -48,6 +48,12 @@ export const stackSettingsSchema = z
     smtpHost: z.string().min(1).optional(),
     smtpPort: count(1, 65_535).optional(),
     secretArn: z.string().startsWith('arn:').optional(),
+    /** Names of S3 buckets that messages may take attachments from. */
+    attachmentBuckets: list
+      .pipe(
+        z.array(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be S3 bucket names')),
+      )
+      .optional(),
     alarmEmail: z.email().optional(),
     fifo: bool.default(false),
     batchSize: count(1, 10).optional(),

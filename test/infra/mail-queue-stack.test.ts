@@ -151,8 +151,13 @@ describe('cdk-nag AwsSolutions on other shapes of the stack', () => {
 
   it.each([
     [
-      'FIFO, imported secret, alarm e-mail',
-      { fifo: 'true', secretArn: SECRET_ARN, alarmEmail: 'ops@contoso.com' },
+      'FIFO, imported secret, alarm e-mail, attachment bucket',
+      {
+        fifo: 'true',
+        secretArn: SECRET_ARN,
+        alarmEmail: 'ops@contoso.com',
+        attachmentBuckets: 'reports-out',
+      },
     ],
     [
       'password auth with an environment',

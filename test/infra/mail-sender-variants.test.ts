@@ -1,9 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MailSender } from '../../infra/mail-sender.ts';
 import {
+  newApp,
   newStack,
   policyOf,
   SECRET_ARN,
@@ -26,8 +30,7 @@ describe('MailSender variants', () => {
     ]);
   });
 
-  it('customer-managed key: queues use it, the function and producers get exactly the KMS calls they need', async () => {
-    const { Key } = await import('aws-cdk-lib/aws-kms');
+  it('customer-managed key: queues use it, the function and producers get exactly the KMS calls they need', () => {
     const stack = newStack();
     const key = new Key(stack, 'QueueKey', { enableKeyRotation: true });
     const sender = new MailSender(stack, 'MailSender', senderProps({ encryptionKey: key }));
@@ -53,6 +56,42 @@ describe('MailSender variants', () => {
       },
       kmsStatement(['kms:GenerateDataKey', 'kms:Decrypt']),
     ]);
+  });
+
+  it('attachment buckets: exactly s3:GetObject on their objects, kms:Decrypt on a bucket key, nag clean', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Test');
+    const key = new Key(stack, 'BucketKey', { enableKeyRotation: true });
+    const encrypted = Bucket.fromBucketAttributes(stack, 'Encrypted', {
+      bucketName: 'reports-out',
+      encryptionKey: key,
+    });
+    const plain = Bucket.fromBucketName(stack, 'Plain', 'invoices-out');
+    const sender = new MailSender(
+      stack,
+      'MailSender',
+      senderProps({ attachmentBuckets: [encrypted, plain] }),
+    );
+    const template = Template.fromStack(stack);
+    const statements = policyOf(template, stack, sender.fn.role);
+    expect(statements).toContainEqual({
+      Sid: 'ReadAttachments',
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: [
+        stack.resolve(encrypted.arnForObjects('*')),
+        stack.resolve(plain.arnForObjects('*')),
+      ],
+    });
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: stack.resolve(key.keyArn),
+    });
+    const findings = new AwsSolutionsChecks(app)
+      .validateScope(app)
+      .violations.map((v) => v.ruleName);
+    expect(findings).toEqual([]);
   });
 
   it('imports an existing secret by ARN instead of creating one', () => {

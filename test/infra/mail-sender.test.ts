@@ -208,6 +208,53 @@ describe('MailSender with its defaults', () => {
     expect(typeof loaded.handler).toBe('function');
   });
 
+  it('every AWS call the bundled sender can make is allowed by its role (no PutMetricData: metrics are EMF logs)', () => {
+    const code = readFileSync(join(stagedBundleDir(sender.fn), 'index.mjs'), 'utf8');
+    // SDK v3 commands are built as `class extends Command(..., "OperationName", schema)`.
+    const operations = new Set(
+      [...code.matchAll(/extends \w+\(\w+,\w+,"(\w+)",\w+\)/g)].map((m) => m[1]),
+    );
+    expect(operations).toContain('SendMessage'); // the pattern still finds the SDK's commands
+    const needs: Record<string, string> = {
+      ReceiveMessage: 'sqs:ReceiveMessage',
+      DeleteMessage: 'sqs:DeleteMessage',
+      DeleteMessageBatch: 'sqs:DeleteMessage',
+      ChangeMessageVisibility: 'sqs:ChangeMessageVisibility',
+      ChangeMessageVisibilityBatch: 'sqs:ChangeMessageVisibility',
+      SendMessage: 'sqs:SendMessage',
+      SendMessageBatch: 'sqs:SendMessage',
+      GetQueueAttributes: 'sqs:GetQueueAttributes',
+      GetSecretValue: 'secretsmanager:GetSecretValue',
+    };
+    const elsewhere = new Set([
+      // granted per bucket through `attachmentBuckets`
+      'GetObject',
+      'CreateSession',
+      // the delivery ledger and rate limiter tables bring their own grants (issue 6)
+      'GetItem',
+      'PutItem',
+      'DeleteItem',
+      'UpdateItem',
+      'DescribeEndpoints',
+      // credential providers of the SDK; Lambda hands the role's credentials in the environment
+      'AssumeRole',
+      'AssumeRoleWithWebIdentity',
+      'GetRoleCredentials',
+      'CreateToken',
+      'CreateOAuth2Token',
+      'CreateOAuth2TokenWithIAM',
+    ]);
+    const allowed = new Set(
+      policyOf(template, stack, sender.fn.role).flatMap(
+        (s: { Action: string | string[] }) => s.Action,
+      ),
+    );
+    const missing = [...operations].filter(
+      (op) => !elsewhere.has(op) && !allowed.has(needs[op] ?? `unmapped:${op}`),
+    );
+    expect(missing).toEqual([]);
+  });
+
   it('esbuildOptions (used by the benchmark) rebuild that bundle byte for byte', async () => {
     const outfile = join(mkdtempSync(join(tmpdir(), 'o365-bundle-')), 'index.mjs');
     await build({ ...esbuildOptions(functionEntries.sender, outfile), logLevel: 'silent' });

@@ -47,6 +47,7 @@ describe('deployment settings', () => {
         maxConcurrency: '3',
         fifo: 'true',
         dailyReport: 'false',
+        attachmentBuckets: 'reports-out,invoices-out',
       }),
     );
     expect(source).toBe('context');
@@ -56,6 +57,7 @@ describe('deployment settings', () => {
       maxConcurrency: 3,
       fifo: true,
       dailyReport: false,
+      attachmentBuckets: ['reports-out', 'invoices-out'],
       smtpAuth: 'oauth2',
       stackName: 'O365MailQueue',
     });
