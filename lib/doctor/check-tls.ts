@@ -53,7 +53,7 @@ function describe(smtp: SmtpSettings, tls: TLSSocket): StepResult {
   ];
   if (verifyError) {
     const code = (verifyError as { code?: string }).code ?? String(verifyError);
-    const error = Object.assign(new Error(`Certificate not trusted: ${String(verifyError)}`), {
+    const error = Object.assign(new Error(`certificate check failed: ${String(verifyError)}`), {
       code: 'ETLS',
       originalCode: code,
       command: 'CONN',

@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCaptureSmtpServer } from '../../lib/local/capture-smtp-server.ts';
+import { ensureLocalCertificate } from '../../lib/local/local-certificate.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
 import { runCli } from './run-cli.ts';
@@ -149,6 +154,31 @@ describe('o365-mail doctor', () => {
     expect(line(run.stdout, '✓ AUTH')).toContain('235');
     expect(line(run.stdout, '✗ Test send')).toContain('554 5.2.252 SendAsDenied');
     expect(run.stdout).toMatch(/Fix: .*SendAs/);
+  });
+
+  it('fails at TLS when the certificate does not verify, and says which certificate it was', async () => {
+    // A server whose CA this test run does not trust (its own throwaway local CA).
+    const dir = mkdtempSync(join(tmpdir(), 'o365-doctor-'));
+    const untrusted = await startCaptureSmtpServer({
+      outboxDir: join(dir, 'outbox'),
+      tls: ensureLocalCertificate(join(dir, 'tls')),
+    });
+    try {
+      const run = await doctor([], {
+        MAIL_SENDER: SENDER,
+        SMTP_HOST: untrusted.host,
+        SMTP_PORT: String(untrusted.port),
+        SMTP_AUTH: 'none',
+      });
+
+      expect(run.code).toBe(1);
+      expect(line(run.stdout, '✗ STARTTLS/TLS')).toContain('not trusted');
+      expect(run.stdout).toContain('issued by CN=o365-mail-queue local CA');
+      expect(run.stdout).toContain('NOT verified');
+      expect(run.stdout).toContain('Never turn verification off');
+    } finally {
+      await untrusted.stop();
+    }
   });
 
   it('stops at the configuration and names every missing variable', async () => {
