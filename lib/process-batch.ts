@@ -45,8 +45,8 @@ export interface BatchSettings extends RecordSettings {
   /** SQS endpoint override (`AWS_ENDPOINT_URL_SQS`), used when deriving a queue URL from an ARN. */
   sqsEndpoint?: string;
   /**
-   * Stop sending when the Lambda has less than this left (ms): one send must fit, so at least the
-   * SMTP socket timeout plus time to report.
+   * Stop sending when the Lambda has less than this left (ms): room for one send plus reporting
+   * (see `sendSafetyMarginMs` in `sender-runtime.ts`).
    */
   safetyMarginMs: number;
 }
