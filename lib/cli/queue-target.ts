@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../local/local-defaults.ts';
-import { readLocalState } from '../local/local-state.ts';
+import { localStateFile, readLocalState } from '../local/local-state.ts';
 
 /** The flags every queue command accepts; they win over the environment and the local pipeline. */
 export interface TargetFlags {
@@ -80,7 +80,7 @@ async function pickUrls(flags: TargetFlags, env: NodeJS.ProcessEnv): Promise<Pic
       dlqUrl: env.MAIL_DLQ_URL || undefined,
     };
   }
-  const state = readLocalState();
+  const state = readLocalState(localStateFile(env));
   if (state) {
     return { ok: true, source: 'local pipeline', queueUrl: state.queueUrl, dlqUrl: state.dlqUrl };
   }
