@@ -47,6 +47,8 @@ export interface RecordDeps {
 export interface RecordResult {
   mailId: string;
   outcome: RecordOutcome;
+  /** The message's `tags`, for logs (never sent). */
+  tags?: Record<string, string>;
 }
 
 /** The mail id without validating anything, for records that are skipped (held back, out of time). */
@@ -77,17 +79,18 @@ export async function processRecord(record: SQSRecord, deps: RecordDeps): Promis
     return { mailId: record.messageId, outcome: { kind: 'invalid', reason: parsed.reason } };
   const message = parsed.message;
   const mailId = message.id ?? record.messageId;
+  const tags = Object.keys(message.tags).length > 0 ? message.tags : undefined;
   const { sender, allowedFrom } = deps.settings;
   const from = message.from?.address ?? sender;
   if (!isFromAllowed(from, allowedFrom, sender)) {
     const reason = `from ${from} is not allowed (MAIL_ALLOWED_FROM: ${allowedFrom.join(', ') || sender})`;
-    return { mailId, outcome: { kind: 'invalid', reason } };
+    return { mailId, tags, outcome: { kind: 'invalid', reason } };
   }
   const receiveCount = receiveCountOf(record.attributes ?? {});
   const claim = await claimInLedger(mailId, receiveCount, deps);
-  if (claim !== 'claimed') return { mailId, outcome: claim };
+  if (claim !== 'claimed') return { mailId, tags, outcome: claim };
   const outcome = await sendClaimed(message, mailId, receiveCount, deps);
-  return { mailId, outcome };
+  return { mailId, tags, outcome };
 }
 
 /** `'claimed'` when this consumer may send (or there is no ledger); else the outcome to report. */
@@ -157,7 +160,9 @@ async function sendClaimed(
         kind: 'retry',
         cause: 'rate-limited',
         reason,
-        delaySeconds: backoff(budget.retryAfterSeconds),
+        // Exactly the limiter's answer: it already spreads waiting messages one slot apart, and
+        // its clock is real (not scaled, not growing with the receive count like a backoff).
+        delaySeconds: budget.retryAfterSeconds,
       };
     }
   }
