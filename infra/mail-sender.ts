@@ -61,23 +61,9 @@ export class MailSender extends Construct {
   constructor(scope: Construct, id: string, props: MailSenderProps) {
     super(scope, id);
     validateMailSenderProps(props);
-    const timeout = props.timeout ?? DEFAULTS.timeout;
     const smtpAuth = props.smtpAuth ?? DEFAULTS.smtpAuth;
     this.#encryptionKey = props.encryptionKey;
-
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      ...this.#queueBasics(props),
-      retentionPeriod: DEFAULTS.deadLetterRetentionPeriod,
-    });
-    this.queue = new Queue(this, 'Queue', {
-      ...this.#queueBasics(props),
-      retentionPeriod: props.retentionPeriod ?? DEFAULTS.retentionPeriod,
-      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(6 * timeout.toSeconds()),
-      deadLetterQueue: {
-        queue: this.deadLetterQueue,
-        maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
-      },
-    });
+    [this.queue, this.deadLetterQueue] = this.#createQueues(props);
     this.secret = this.#secret(props.secretArn, smtpAuth);
     this.logGroup = new LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? DEFAULTS.logRetention,
@@ -89,20 +75,7 @@ export class MailSender extends Construct {
       description:
         'Mail sender: consume the mail queue, dead-letter, read its secret, write its logs',
     });
-    this.fn = new NodejsFunction(this, 'Function', {
-      entry: functionEntries.sender,
-      projectRoot,
-      depsLockFilePath,
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? DEFAULTS.memorySize,
-      timeout,
-      role,
-      logGroup: this.logGroup,
-      bundling: lambdaBundling,
-      description: 'Sends queued mail through Microsoft 365 SMTP',
-      environment: this.#environment(props, smtpAuth),
-    });
+    this.fn = this.#createFunction(props, smtpAuth, role);
     this.#grantFunction(role);
     this.#grantAttachmentBuckets(role, props.attachmentBuckets ?? []);
     this.fn.addEventSourceMapping('QueueEventSource', {
@@ -133,6 +106,41 @@ export class MailSender extends Construct {
     const grant = this.queue.grant(grantee, 'sqs:SendMessage');
     this.#encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
     return grant;
+  }
+
+  #createQueues(props: MailSenderProps): [Queue, Queue] {
+    const timeout = props.timeout ?? DEFAULTS.timeout;
+    const deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      ...this.#queueBasics(props),
+      retentionPeriod: DEFAULTS.deadLetterRetentionPeriod,
+    });
+    const queue = new Queue(this, 'Queue', {
+      ...this.#queueBasics(props),
+      retentionPeriod: props.retentionPeriod ?? DEFAULTS.retentionPeriod,
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(6 * timeout.toSeconds()),
+      deadLetterQueue: {
+        queue: deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+      },
+    });
+    return [queue, deadLetterQueue];
+  }
+
+  #createFunction(props: MailSenderProps, smtpAuth: SmtpAuthMode, role: Role): NodejsFunction {
+    return new NodejsFunction(this, 'Function', {
+      entry: functionEntries.sender,
+      projectRoot,
+      depsLockFilePath,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      timeout: props.timeout ?? DEFAULTS.timeout,
+      role,
+      logGroup: this.logGroup,
+      bundling: lambdaBundling,
+      description: 'Sends queued mail through Microsoft 365 SMTP',
+      environment: this.#environment(props, smtpAuth),
+    });
   }
 
   #queueBasics(props: MailSenderProps): QueueProps {
