@@ -43,6 +43,8 @@ export interface ProcessedRecord {
   /** The message's `id`, else the SQS message id. */
   mailId: string;
   outcome: RecordOutcome;
+  /** The message's `tags` (logs only), when it was parsed and had some. */
+  tags?: Record<string, string>;
 }
 
 export interface BatchResult {

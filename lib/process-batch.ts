@@ -161,13 +161,13 @@ async function runRecord(
   deps: BatchDeps,
 ): Promise<ProcessedRecord> {
   const keys = { sqsMessageId: record.messageId };
-  const { mailId, outcome } = await processRecord(record, {
+  const { mailId, outcome, tags } = await processRecord(record, {
     ...recordDeps,
     onSendLatency: (ms) => latencyMetric(deps.metrics, ms),
     onWarning: (message) => deps.logger.warn(message, { ...keys, messageId: peekMailId(record) }),
   });
   if (outcome.kind !== 'invalid' && outcome.kind !== 'rejected') {
-    return { sqsMessageId: record.messageId, mailId, outcome };
+    return { sqsMessageId: record.messageId, mailId, outcome, tags };
   }
   const at = (deps.now ?? (() => new Date()))();
   const moved = await deadLetter(deps.sqs, deps.settings.dlqUrl, record, {
@@ -175,13 +175,14 @@ async function runRecord(
     reason: outcome.reason,
     at,
   });
-  if (moved.ok) return { sqsMessageId: record.messageId, mailId, outcome };
+  if (moved.ok) return { sqsMessageId: record.messageId, mailId, outcome, tags };
   const delaySeconds = backoffSeconds(receiveCountOf(record.attributes ?? {}), 0, {
     random: deps.random,
   });
   return {
     sqsMessageId: record.messageId,
     mailId,
+    tags,
     outcome: {
       kind: 'retry',
       cause: 'dead-letter-failed',

@@ -9,7 +9,11 @@ import type { ProcessedRecord } from './batch-outcome.ts';
 import { countMetric, METRIC, type MetricName, messageKeys } from './observability.ts';
 
 export function logOutcome(logger: Logger, record: ProcessedRecord): void {
-  const keys = messageKeys(record.mailId, record.sqsMessageId);
+  // Producers' tags are for logs and metrics (SPEC): they ride on every line about the message.
+  const keys = {
+    ...messageKeys(record.mailId, record.sqsMessageId),
+    ...(record.tags && { tags: record.tags }),
+  };
   const outcome = record.outcome;
   switch (outcome.kind) {
     case 'sent':

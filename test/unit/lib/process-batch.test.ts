@@ -322,12 +322,14 @@ describe('processBatch', () => {
   });
 
   it('counts a partial recipient refusal as sent and logs the refused recipients', async () => {
-    const { result } = await run([mail('partial')]);
+    const { result } = await run([mail('partial', { tags: { tenant: 'acme' } })]);
     expect(result.records[0]!.outcome).toMatchObject({
       kind: 'sent',
       refused: ['gone@example.com'],
     });
+    // Tags ride on the log lines (never in the mail: see compose-mail tests).
     expect(obs.logs().find((l) => l.refusedRecipients)).toMatchObject({
+      tags: { tenant: 'acme' },
       refusedRecipients: ['gone@example.com'],
     });
   });
