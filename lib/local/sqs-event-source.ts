@@ -97,7 +97,7 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
   const timeoutMs = options.functionTimeoutMs ?? 60_000;
   let running = false;
   const pollers: Promise<void>[] = [];
-  const abort = new AbortController();
+  let abort = new AbortController();
 
   async function receive(waitTimeSeconds: number, signal?: AbortSignal) {
     const result = await options.sqs.send(
@@ -179,6 +179,7 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
     start() {
       if (running) return;
       running = true;
+      abort = new AbortController();
       for (let i = 0; i < (options.concurrency ?? 1); i++) pollers.push(poll());
     },
     async stop() {
