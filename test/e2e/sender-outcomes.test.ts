@@ -117,6 +117,10 @@ describe('sender end to end: sent, invalid, rejected', () => {
     const line = logs.lines.find((l) => Array.isArray(l.refusedRecipients));
     expect(line).toMatchObject({ messageId: 'p-1', refusedRecipients: ['gone@example.com'] });
     expect(line?.sqsMessageId).toEqual(expect.any(String));
+    // Never a body, never a token in the logs.
+    const all = JSON.stringify(logs.lines);
+    expect(all).not.toContain('body of partial');
+    expect(all).not.toMatch(/eyJ[\w-]+\.eyJ/);
   });
 
   it('attaches files from S3 (fetched at send time) and inline base64 ones', async () => {
