@@ -5,11 +5,11 @@
  */
 import { resolve } from 'node:path';
 import pc from 'picocolors';
-import { runTrustingLocalCa } from './local-ca-reexec.ts';
+import { runInPreparedChild } from './local-ca-reexec.ts';
 import { ensureLocalCertificate } from './local-certificate.ts';
 import { LOCAL_OUTBOX_DIR, LOCAL_TLS_DIR } from './local-defaults.ts';
 
-const exitCode = await runTrustingLocalCa(ensureLocalCertificate(resolve(LOCAL_TLS_DIR)).caFile);
+const exitCode = await runInPreparedChild(ensureLocalCertificate(resolve(LOCAL_TLS_DIR)).caFile);
 if (exitCode !== undefined) process.exit(exitCode);
 
 // Loaded only in the child that trusts the local CA.

@@ -2,23 +2,29 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** Set in the child so it knows the CA is already trusted. */
-const MARKER = 'O365_LOCAL_CA_TRUSTED';
+/** Set in the child so it knows it is the prepared one (value: the trusted CA file, or `-`). */
+const MARKER = 'O365_LOCAL_CHILD';
 
 /**
- * Makes this process trust `caFile` (the local capture server's CA) without ever turning
- * certificate checks off. Node reads `NODE_EXTRA_CA_CERTS` only at start-up, so the first run
- * re-executes the same script in a child with it set, and returns the child's exit code; in the
- * child this returns `undefined` and the caller goes on. An existing `NODE_EXTRA_CA_CERTS`
- * (e.g. a corporate proxy CA) is kept: both go into one bundle, as the variable takes one file.
+ * Runs the local pipeline's script in a child process prepared for it, and returns the child's
+ * exit code; in the child itself this returns `undefined` and the caller goes on.
+ * - `caFile`: the child trusts it (the local capture server's CA) without certificate checks ever
+ *   being turned off. Node reads `NODE_EXTRA_CA_CERTS` only at start-up, hence the child. An
+ *   existing `NODE_EXTRA_CA_CERTS` (e.g. a corporate proxy CA) is kept: both go into one bundle,
+ *   as the variable takes one file. Not given when sending to a real server: nothing local is
+ *   trusted then.
+ * - fauxqs needs `node:sqlite`, still flagged experimental in Node 22: its start-up warning is
+ *   noise in the terminal, so the child runs with that warning off.
  */
-export async function runTrustingLocalCa(caFile: string): Promise<number | undefined> {
-  if (process.env[MARKER] === resolve(caFile)) return undefined;
-  // fauxqs needs node:sqlite, still flagged experimental in Node 22; its warning is noise here.
+export async function runInPreparedChild(caFile?: string): Promise<number | undefined> {
+  const marker = caFile ? resolve(caFile) : '-';
+  if (process.env[MARKER] === marker) return undefined;
   const flags = [...process.execArgv, '--disable-warning=ExperimentalWarning'];
+  const env: NodeJS.ProcessEnv = { ...process.env, [MARKER]: marker };
+  if (caFile) env.NODE_EXTRA_CA_CERTS = caBundle(caFile);
   const child = spawn(process.execPath, [...flags, ...process.argv.slice(1)], {
     stdio: 'inherit',
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: caBundle(caFile), [MARKER]: resolve(caFile) },
+    env,
   });
   // Signals for this process (Ctrl-C reaches both; `kill <pid>` only this one) are passed on;
   // the child shuts down once however often it is told, and this parent waits for it.

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pc from 'picocolors';
-import { runTrustingLocalCa } from './local-ca-reexec.ts';
+import { runInPreparedChild } from './local-ca-reexec.ts';
 import { ensureLocalCertificate } from './local-certificate.ts';
 import { LOCAL_OUTBOX_DIR, LOCAL_SQS_PORT, LOCAL_TLS_DIR } from './local-defaults.ts';
 import type { LocalPipeline } from './local-pipeline.ts';
@@ -16,9 +16,9 @@ import { usesConfiguredSmtp } from './uses-configured-smtp.ts';
 
 if (existsSync('.env')) process.loadEnvFile('.env');
 const capture = !usesConfiguredSmtp(process.env);
-const exitCode = capture
-  ? await runTrustingLocalCa(ensureLocalCertificate(resolve(LOCAL_TLS_DIR)).caFile)
-  : undefined;
+const exitCode = await runInPreparedChild(
+  capture ? ensureLocalCertificate(resolve(LOCAL_TLS_DIR)).caFile : undefined,
+);
 if (exitCode !== undefined) process.exit(exitCode);
 
 // Loaded only now: the re-executing parent above never needs the emulator.
