@@ -55,6 +55,9 @@ function addressFault(whole: string, address: string): string {
   if (/[\r\n]/.test(whole)) return 'contains a line break (CR or LF)';
   if (new RegExp(NAME_CHARS.replace('[^', '[')).test(whole)) return 'contains a control character';
   if (whole.includes('<') && !/>$/.test(whole)) return 'has a "<" without a closing ">" at the end';
+  if (/[<>]/.test(whole.slice(0, whole.lastIndexOf('<')))) {
+    return 'has "<" or ">" in the display name (use {"name": ..., "address": ...} for such a name)';
+  }
   if (address.startsWith('"')) return 'has a quoted local part, which this sender does not accept';
   if (/\s/.test(address)) return 'contains a space';
   const at = address.split('@').length - 1;

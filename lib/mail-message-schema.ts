@@ -24,9 +24,12 @@ import {
 
 /** Idempotency key characters; a subset of what SQS allows in a FIFO deduplication id. */
 export const MESSAGE_ID_PATTERN = new RegExp(`^[A-Za-z0-9._:@-]{1,${MAX_ID_LENGTH}}$`);
-/** `X-` plus an RFC 9110 token: no spaces, colons or line breaks can reach the header block. */
+/**
+ * `X-` plus an RFC 9110 token: no spaces, colons or line breaks can reach the header block.
+ * `X-MS-Exchange-*` is Exchange's own (some steer its spam filtering and routing), so never ours.
+ */
 export const HEADER_NAME_PATTERN = new RegExp(
-  `^[Xx]-[A-Za-z0-9!#$%&'*+.^_\`|~-]{1,${MAX_HEADER_NAME_LENGTH - 2}}$`,
+  `^(?![Xx]-[Mm][Ss]-[Ee][Xx][Cc][Hh][Aa][Nn][Gg][Ee]-)[Xx]-[A-Za-z0-9!#$%&'*+.^_\`|~-]{1,${MAX_HEADER_NAME_LENGTH - 2}}$`,
 );
 /** C0 controls and DEL, as a character-class body (strings: the linter flags them in literals). */
 const CONTROLS = '\\x00-\\x1F\\x7F';
@@ -108,7 +111,9 @@ const headers = z._default(
     z.string().check(
       z.regex(HEADER_NAME_PATTERN, {
         error: (issue) =>
-          `is not an allowed header (${JSON.stringify(issue.input)}): only custom "X-" headers (letters, digits, "-") may be set; the sender writes From, To, Subject, ... itself`,
+          /^x-ms-exchange-/i.test(String(issue.input))
+            ? `is not an allowed header (${JSON.stringify(issue.input)}): X-MS-Exchange-* headers belong to Exchange Online; use your own X- name`
+            : `is not an allowed header (${JSON.stringify(issue.input)}): only custom "X-" headers (letters, digits, "-") may be set; the sender writes From, To, Subject, ... itself`,
       }),
     ),
     z.string().check(

@@ -162,6 +162,7 @@ const hostile: [string, unknown, string][] = [
   ['a local part of 65 characters', { ...base, to: [`${'a'.repeat(65)}@example.com`] }, 'to[0]'],
   ['an unclosed bracket', { ...base, to: ['Ana <ana@example.com'] }, 'to[0]'],
   ['text after the bracket', { ...base, to: ['Ana <ana@example.com> x'] }, 'to[0]'],
+  ['a bracket in the display name', { ...base, to: ['A <b> <ana@example.com>'] }, 'to[0]'],
   [
     'CR LF in a display name (string form)',
     { ...base, cc: ['Ana\r\nBcc: all@example.com <ana@example.com>'] },
@@ -234,6 +235,11 @@ const hostile: [string, unknown, string][] = [
   ],
   ['a non-X header', { ...base, headers: { Bcc: 'all@example.com' } }, 'headers.Bcc'],
   ['a header named just X-', { ...base, headers: { 'X-': 'v' } }, 'headers.X-'],
+  [
+    'an Exchange-reserved header',
+    { ...base, headers: { 'X-MS-Exchange-Organization-SCL': '-1' } },
+    'headers.X-MS-Exchange-Organization-SCL',
+  ],
   ['CR LF in a header name', { ...base, headers: { 'X-A\r\nBcc': 'v' } }, 'headers.X-A\r\nBcc'],
   ['LF in a header value', { ...base, headers: { 'X-Note': 'a\nBcc: b' } }, 'headers.X-Note'],
   ['a header value of another type', { ...base, headers: { 'X-Count': 3 } }, 'headers.X-Count'],
