@@ -70,6 +70,39 @@ describe('createSqsEventSource', () => {
     expect(remaining).toBeLessThanOrEqual(5_000);
   });
 
+  it('passes FIFO system attributes and binary message attributes as Lambda does', async () => {
+    const url = await sqs.createQueue(`es-${++n}.fifo`, { FifoQueue: 'true' });
+    await sqs.client.send(
+      new SendMessageCommand({
+        QueueUrl: url,
+        MessageBody: 'x',
+        MessageGroupId: 'tenant-1',
+        MessageDeduplicationId: 'd-1',
+        MessageAttributes: { blob: { DataType: 'Binary', BinaryValue: Buffer.from('hi') } },
+      }),
+    );
+    let event: SQSEvent | undefined;
+    const source = createSqsEventSource({
+      sqs: sqs.client,
+      queueUrl: url,
+      handler: async (e) => {
+        event = e;
+        return { batchItemFailures: [] };
+      },
+    });
+    await source.runUntilIdle();
+    const record = event!.Records[0]!;
+    expect(record.eventSourceARN).toMatch(/\.fifo$/);
+    expect(record.attributes).toMatchObject({
+      MessageGroupId: 'tenant-1',
+      MessageDeduplicationId: 'd-1',
+    });
+    expect(record.messageAttributes.blob).toMatchObject({
+      dataType: 'Binary',
+      binaryValue: Buffer.from('hi').toString('base64'),
+    });
+  });
+
   it('deletes successes and leaves reported failures on the queue', async () => {
     const url = await queueWith(['ok', 'fail', 'ok too']);
     const reports: BatchReport[] = [];
