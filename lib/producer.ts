@@ -95,9 +95,8 @@ export class MailQueue {
   #retryBaseDelayMs: number;
 
   constructor(options: MailQueueOptions) {
-    if (!options.queueUrl) throw new InvalidSendOptionsError('queueUrl', 'queueUrl is required');
     this.queueUrl = options.queueUrl;
-    this.fifo = new URL(options.queueUrl).pathname.endsWith('.fifo');
+    this.fifo = queuePath(options.queueUrl).endsWith('.fifo');
     this.#client = options.client ?? new SQSClient({});
     this.#maxAttempts = Math.max(1, options.maxAttempts ?? 3);
     this.#retryBaseDelayMs = options.retryBaseDelayMs ?? 100;
@@ -269,6 +268,17 @@ export class MailQueue {
 }
 
 type CommonParams = { DelaySeconds?: number; MessageGroupId?: string };
+
+function queuePath(queueUrl: string): string {
+  try {
+    return new URL(queueUrl).pathname;
+  } catch {
+    throw new InvalidSendOptionsError(
+      'queueUrl',
+      `queueUrl must be a queue URL such as https://sqs.eu-west-1.amazonaws.com/123456789012/mail, not ${JSON.stringify(queueUrl)}`,
+    );
+  }
+}
 
 function checkSqsId(option: string, value: string | undefined): void {
   if (value !== undefined && !SQS_ID_PATTERN.test(value)) {

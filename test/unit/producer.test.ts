@@ -130,6 +130,12 @@ describe('MailQueue.send', () => {
 });
 
 describe('MailQueue options', () => {
+  it('refuses a queueUrl that is not a URL, naming the option', () => {
+    expect(() => new MailQueue({ queueUrl: 'mail-queue', client })).toThrow(
+      expect.objectContaining({ name: 'InvalidSendOptionsError', option: 'queueUrl' }),
+    );
+  });
+
   it.each([
     ['delaySeconds', STANDARD, { delaySeconds: 901 }],
     ['delaySeconds', STANDARD, { delaySeconds: 1.5 }],
