@@ -64,6 +64,21 @@ export async function createSenderRuntime(
   options: SenderRuntimeOptions = {},
 ): Promise<SenderRuntime> {
   const observability = options.observability ?? createObservability();
+  try {
+    return await assemble(env, options, observability);
+  } catch (err) {
+    // Building clients should not fail; if it does, it is still "the sender is broken": keep the
+    // messages on the queue and say so once, rather than failing invocations with a stack trace.
+    const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return configFailureRuntime([`the sender could not start (${detail})`], observability);
+  }
+}
+
+async function assemble(
+  env: NodeJS.ProcessEnv,
+  options: SenderRuntimeOptions,
+  observability: Observability,
+): Promise<SenderRuntime> {
   const loaded = await loadSenderConfigWithSecrets(env);
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
   for (const warning of loaded.warnings) observability.logger.warn(warning);
