@@ -1,4 +1,5 @@
 /** Shared fixtures for the infra tests: valid props, a fresh stack, and no AWS credentials. */
+import { readFileSync } from 'node:fs';
 import { App, AssetStaging, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
@@ -19,6 +20,10 @@ export function senderProps(overrides: Partial<MailSenderProps> = {}): MailSende
   };
 }
 
+const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'),
+).context;
+
 /** Context that makes CDK skip asset bundling (esbuild runs once per file, where it is asserted). */
 export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
@@ -29,7 +34,8 @@ export const SKIP_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 export function newApp({ bundle = false, context = {} as Record<string, unknown> } = {}): App {
   return new App({
     builtinCloudFormationValidation: false,
-    context: { ...(bundle ? {} : SKIP_BUNDLING), ...context },
+    // The feature flags of cdk.json, so tests see the template `cdk deploy` deploys.
+    context: { ...CDK_JSON_CONTEXT, ...(bundle ? {} : SKIP_BUNDLING), ...context },
   });
 }
 

@@ -54,7 +54,7 @@ describe('MailSender variants', () => {
         Action: 'sqs:SendMessage',
         Resource: stack.resolve(sender.queue.queueArn),
       },
-      kmsStatement(['kms:GenerateDataKey', 'kms:Decrypt']),
+      kmsStatement(['kms:Decrypt', 'kms:GenerateDataKey']),
     ]);
   });
 
@@ -78,9 +78,10 @@ describe('MailSender variants', () => {
       Sid: 'ReadAttachments',
       Effect: 'Allow',
       Action: 's3:GetObject',
+      // sorted, as CDK writes them with cdk.json's recommended flags
       Resource: [
-        stack.resolve(encrypted.arnForObjects('*')),
         stack.resolve(plain.arnForObjects('*')),
+        stack.resolve(encrypted.arnForObjects('*')),
       ],
     });
     expect(statements).toContainEqual({

@@ -121,10 +121,10 @@ describe('MailSender with its defaults', () => {
         Sid: 'ConsumeMailQueue',
         Effect: 'Allow',
         Action: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
           'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
+          'sqs:ReceiveMessage',
         ],
         Resource: stack.resolve(sender.queue.queueArn),
       },
