@@ -163,13 +163,15 @@ const fields = z.strictObject({
   cc: addressList('cc'),
   bcc: addressList('bcc'),
   replyTo: addressList('replyTo'),
-  subject: z.string({ error: 'is required: a string of at most 998 characters' }).check(
-    z.minLength(1, { error: 'must not be empty' }),
-    z.maxLength(MAX_SUBJECT_LENGTH, {
-      error: `is too long: at most ${MAX_SUBJECT_LENGTH} characters`,
-    }),
-    z.regex(SINGLE_LINE, { error: ONE_LINE }),
-  ),
+  subject: z
+    .string({ error: `is required: a string of at most ${MAX_SUBJECT_LENGTH} characters` })
+    .check(
+      z.minLength(1, { error: 'must not be empty' }),
+      z.maxLength(MAX_SUBJECT_LENGTH, {
+        error: `is too long: at most ${MAX_SUBJECT_LENGTH} characters`,
+      }),
+      z.regex(SINGLE_LINE, { error: ONE_LINE }),
+    ),
   text: z.optional(z.string()),
   html: z.optional(z.string()),
   attachments: z._default(

@@ -40,6 +40,7 @@ export function parseMailMessage(input: unknown): MailMessage {
  * Never throws.
  */
 export function parseMailMessageJson(body: string): MailMessageParseResult {
+  if (typeof body !== 'string') return fail('the message body is missing or not text');
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > MAX_BODY_BYTES) {
     return fail(

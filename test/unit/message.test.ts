@@ -320,6 +320,13 @@ describe('parseMailMessageJson', () => {
     });
   });
 
+  it('reports a missing body instead of throwing', () => {
+    expect(parseMailMessageJson(undefined as unknown as string)).toMatchObject({
+      ok: false,
+      issues: [{ path: '' }],
+    });
+  });
+
   it('validates the parsed body against the contract', () => {
     const result = parseMailMessageJson(JSON.stringify({ ...base, priority: 'urgent' }));
     expect(result).toMatchObject({ ok: false, issues: [{ path: 'priority' }] });
