@@ -14,6 +14,8 @@ export interface BenchOptions {
    * @default undefined: the stack's `maxConcurrency` default (infra/mail-sender-props.ts)
    */
   concurrency: number | undefined;
+  /** Runs of every variant, interleaved; the report keeps each variant's median-throughput run. @default 1 */
+  rounds: number;
   /** Fresh `node` processes per bundle for the cold-start median. @default 7 (1 with `--smoke`) */
   coldStartSamples: number;
   /** Which variants to run. @default all three */
@@ -29,7 +31,7 @@ export interface BenchOptions {
 export const VARIANT_NAMES = ['handler', 'naive', 'sqs-consumer'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
-const USAGE = `usage: npm run bench -- [--messages N] [--batch 10] [--delay-ms 20] [--samples 7] [--concurrency 2]
+const USAGE = `usage: npm run bench -- [--messages N] [--batch 10] [--delay-ms 20] [--samples 7] [--concurrency 2] [--rounds 1]
                           [--variants handler,naive,sqs-consumer] [--no-cold-start] [--smoke] [--json]`;
 
 /** Parses argv; throws with the usage text on anything it does not understand. */
@@ -43,6 +45,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       'delay-ms': { type: 'string' },
       samples: { type: 'string' },
       concurrency: { type: 'string' },
+      rounds: { type: 'string' },
       variants: { type: 'string' },
       'no-cold-start': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
@@ -60,6 +63,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       values.concurrency === undefined
         ? undefined
         : toInt('concurrency', values.concurrency, 2, 1, 10),
+    rounds: toInt('rounds', values.rounds, 1, 1, 9),
     coldStartSamples: toInt('samples', values.samples, smoke ? 1 : 7, 1, 101),
     variants: toVariants(values.variants),
     skipColdStart: values['no-cold-start'],

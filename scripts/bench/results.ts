@@ -63,6 +63,8 @@ export interface BenchResult {
     delayMs: number;
     /** SMTP sessions at once for (a) and (c). */
     concurrency: number;
+    /** Runs per variant; each variant's median-throughput run is reported. */
+    rounds: number;
     coldStartSamples: number;
     smoke: boolean;
   };

@@ -44,6 +44,7 @@ function result(variants: VariantResult[], sender = bundle(400 * 1024, 40)): Ben
       batch: 10,
       delayMs: 20,
       concurrency: 2,
+      rounds: 1,
       coldStartSamples: 1,
       smoke: false,
     },
