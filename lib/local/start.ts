@@ -26,16 +26,14 @@ const { startLocalPipeline } = await import('./local-pipeline.ts');
 const { formatOutcomeLine } = await import('./outcome-line.ts');
 
 const color = pc.createColors(process.stdout.isTTY === true && !('NO_COLOR' in process.env));
-const port = process.env.O365_LOCAL_SQS_PORT
-  ? Number(process.env.O365_LOCAL_SQS_PORT)
-  : LOCAL_SQS_PORT;
-const maxRetryDelay = process.env.O365_LOCAL_MAX_RETRY_DELAY;
+const port = wholeNumber('O365_LOCAL_SQS_PORT', 65_535) ?? LOCAL_SQS_PORT;
+const maxRetryDelay = wholeNumber('O365_LOCAL_MAX_RETRY_DELAY', 43_200);
 let pipeline: LocalPipeline;
 try {
   pipeline = await startLocalPipeline({
     sqsPort: port,
     outboxDir: process.env.O365_LOCAL_OUTBOX || LOCAL_OUTBOX_DIR,
-    maxRetryDelaySeconds: maxRetryDelay ? Number(maxRetryDelay) : undefined,
+    maxRetryDelaySeconds: maxRetryDelay,
     verbose: process.env.O365_LOCAL_VERBOSE === '1',
     onOutcome: (outcome) => console.log(formatOutcomeLine(outcome, color)),
   });
@@ -73,3 +71,13 @@ const shutdown = async () => {
 };
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+
+/** A whole number from 0 to `max` in `name`, or undefined when unset; exits with a message otherwise. */
+function wholeNumber(name: string, max: number): number | undefined {
+  const raw = process.env[name]?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value >= 0 && value <= max) return value;
+  console.error(`${name} must be a whole number from 0 to ${max}, not "${raw}".`);
+  process.exit(2);
+}
