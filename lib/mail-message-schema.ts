@@ -43,7 +43,8 @@ const CONTENT_TYPE = new RegExp(
 const FILENAME = new RegExp(`^[^${CONTROLS}/\\\\]+$`);
 /** S3 bucket naming rules (lower case, digits, dots, hyphens; 3-63). */
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const TAG_KEY = new RegExp(`^[A-Za-z0-9 _.:/=+@-]{1,${MAX_TAG_KEY_LENGTH}}$`);
+/** Tag names: any text on one line (they end up in log lines and metric dimensions). */
+const TAG_KEY = new RegExp(`^[^${CONTROLS}]{1,${MAX_TAG_KEY_LENGTH}}$`);
 
 const ONE_LINE = 'must be one line: remove line breaks (CR, LF) and control characters';
 
@@ -130,7 +131,7 @@ const tags = z._default(
   z.record(
     z.string().check(
       z.regex(TAG_KEY, {
-        error: `is not an allowed tag name: 1-${MAX_TAG_KEY_LENGTH} of letters, digits, space and _ . : / = + @ -`,
+        error: `is not an allowed tag name: 1-${MAX_TAG_KEY_LENGTH} characters, no line breaks or control characters`,
       }),
     ),
     z.string().check(

@@ -246,6 +246,7 @@ const hostile: [string, unknown, string][] = [
   ['an unknown priority', { ...base, priority: 'urgent' }, 'priority'],
   ['a tag value of another type', { ...base, tags: { team: 7 } }, 'tags.team'],
   ['LF in a tag value', { ...base, tags: { team: 'a\nb' } }, 'tags.team'],
+  ['LF in a tag name', { ...base, tags: { 'team\nx': 'a' } }, 'tags.team\nx'],
   [
     'an encoded body over 1 MiB',
     {
