@@ -4,14 +4,42 @@ import { runCli } from './run-cli.ts';
 /** Each command's --help, and what it must mention for a user to get going. */
 const HELP: [string[], RegExp[]][] = [
   [[], [/Usage: o365-mail/, /send/, /dlq/, /stats/, /doctor/, /Exit codes: 0 ok, 1 .*, 2 .*, 3/]],
-  [['send'], [/--to <address>/, /--file <path>/, /--attach <file>/, /--delay <seconds>/, /--group-id/, /--queue-url/, /--json/, /Examples:/]],
+  [
+    ['send'],
+    [
+      /--to <address>/,
+      /--file <path>/,
+      /--attach <file>/,
+      /--delay <seconds>/,
+      /--group-id/,
+      /--queue-url/,
+      /--json/,
+      /Examples:/,
+    ],
+  ],
   [['dlq'], [/list/, /show/, /redrive/, /purge/]],
-  [['dlq', 'list'], [/FailureClass/, /--limit/, /--dlq-url/, /--json/]],
-  [['dlq', 'show'], [/<id>/, /--json/]],
-  [['dlq', 'redrive'], [/--dry-run/, /message-move task/]],
+  [
+    ['dlq', 'list'],
+    [/FailureClass/, /--limit/, /--dlq-url/, /--json/],
+  ],
+  [
+    ['dlq', 'show'],
+    [/<id>/, /--json/],
+  ],
+  [
+    ['dlq', 'redrive'],
+    [/--dry-run/, /message-move task/],
+  ],
   [['dlq', 'purge'], [/--yes/]],
   [['stats'], [/depth/, /oldest/, /--stack <name>/, /--endpoint-url/]],
-  [['doctor'], [/--send-test <address>/, /--from <address>/, /Exit codes: 0 every step passed, 1 a step failed/]],
+  [
+    ['doctor'],
+    [
+      /--send-test <address>/,
+      /--from <address>/,
+      /Exit codes: 0 every step passed, 1 a step failed/,
+    ],
+  ],
 ];
 
 describe('o365-mail --help', () => {

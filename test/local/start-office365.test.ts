@@ -82,5 +82,7 @@ describe('npm start with .env configuring Office 365', () => {
       authUser: SENDER,
       envelope: { to: ['ann@example.com'] },
     });
+    // No warnings or JSON log lines leak into the terminal.
+    expect(stderr).toBe('');
   }, 30_000);
 });
