@@ -139,5 +139,7 @@ export async function runVariantChild(
     process.exitCode = 1;
   } finally {
     process.disconnect?.();
+    // Keep-alive sockets (MSAL, the SDK) may hold the process a few seconds; the figures are sent.
+    setTimeout(() => process.exit(), 1_000).unref();
   }
 }
