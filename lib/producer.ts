@@ -70,8 +70,9 @@ const STANDARD_CONCURRENCY = 4;
 
 /**
  * Validates and normalises `message`, then encodes the queue body. A message without `id` gets a
- * random UUID, so a retried or duplicated send is recognisable downstream (the consumer's delivery
- * ledger keys on it).
+ * random UUID in its body, so every copy SQS or the SDK makes of that body (redelivery, a retried
+ * call) is recognisable downstream: the consumer's delivery ledger keys on it. A caller that sends
+ * the same mail twice should give it its own stable `id`.
  */
 export function prepareMailMessage(message: unknown): Prepared {
   const parsed = safeParseMailMessage(message);
