@@ -32,13 +32,15 @@ export async function startRetryDelayCap(
       const action = String(req.headers['x-amz-target'] ?? '');
       let body: Buffer = Buffer.concat(chunks);
       if (VISIBILITY_ACTIONS.has(action)) body = capVisibility(body, maxSeconds);
+      // The body was read whole (and may have changed length): send it with a plain length.
+      const { 'transfer-encoding': _chunked, ...headers } = req.headers;
       const upstream = request(
         {
           host: target.hostname,
           port: target.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, host: target.host, 'content-length': String(body.length) },
+          headers: { ...headers, host: target.host, 'content-length': String(body.length) },
         },
         (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
