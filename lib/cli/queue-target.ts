@@ -145,7 +145,9 @@ export async function dlqUrlFromRedrivePolicy(target: QueueTarget): Promise<stri
 
 export function isLoopbackUrl(url: string): boolean {
   try {
-    return LOOPBACK.has(new URL(url).hostname);
+    const { hostname } = new URL(url);
+    // fauxqs names its queues http://sqs.<region>.localhost:<port>/...
+    return LOOPBACK.has(hostname) || hostname.endsWith('.localhost');
   } catch {
     return false;
   }

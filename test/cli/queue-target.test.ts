@@ -65,6 +65,13 @@ describe('which queues the command line talks to', () => {
     });
   });
 
+  it('treats emulator hosts as local (no AWS credentials needed)', async () => {
+    for (const queueUrl of [LOCAL_QUEUE, 'http://sqs.us-east-1.localhost:4566/000000000000/mail']) {
+      expect(await resolved({ queueUrl }, {})).toMatchObject({ local: true });
+    }
+    expect(await resolved({ queueUrl: AWS_QUEUE }, {})).toMatchObject({ local: false });
+  });
+
   it('ignores the state file of a pipeline that is no longer running', async () => {
     // A pid far above any real one: the process does not exist.
     const stale = stateFile(2 ** 22 + 12345);
