@@ -104,7 +104,11 @@ export async function runVariantChild(
   });
   process.on('message', (command: VariantCommand) => {
     if (command.kind === 'go') go();
-    if (command.kind === 'stop') stop.abort();
+    if (command.kind === 'stop') {
+      stop.abort();
+      // A sibling failed before the start: nothing to measure, just leave.
+      go();
+    }
   });
   try {
     const raw = process.env[VARIANT_INPUT_ENV];
@@ -112,6 +116,7 @@ export async function runVariantChild(
     const consume = await prepare(JSON.parse(raw) as VariantInput);
     await send({ kind: 'ready' });
     await started;
+    if (stop.signal.aborted) return;
     const cpuBefore = process.cpuUsage();
     const startedAt = epochNow();
     let endedAt = startedAt;
