@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,7 +24,7 @@ function offlineEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 describe('the CDK app', () => {
-  it('`cdk synth` works with no settings, no credentials and no network, nag clean, and warns about the example values', () => {
+  it('`cdk synth` works with no settings, no credentials and no network, nag clean, and warns about the example values', async () => {
     const out = mkdtempSync(join(tmpdir(), 'o365-synth-'));
     const run = spawnSync(process.execPath, [cdkCli, 'synth', '--quiet', '--output', out], {
       cwd: root,
@@ -49,6 +49,18 @@ describe('the CDK app', () => {
         'SecretArn',
       ]),
     );
+    // The report job's bundle, as deployed, loads as ESM (the sender's: mail-sender.test.ts).
+    type Fn = { Type: string; Properties: { Description?: string; Code?: { S3Key?: string } } };
+    const report = Object.values(template.Resources as Record<string, Fn>).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Description?.includes('daily'),
+    );
+    const assetHash = report?.Properties.Code?.S3Key?.replace(/\.zip$/, '');
+    expect(assetHash).toBeDefined();
+    const assetDir = join(out, `asset.${assetHash}`);
+    process.env.MAIL_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/mail';
+    process.env.REPORT_TO = 'reports@contoso.com';
+    const loaded = await import(pathToFileURL(join(assetDir, 'index.mjs')).href);
+    expect(typeof loaded.handler).toBe('function');
   }, 120_000); // the whole CLI: two esbuild bundles, cdk-nag and CDK's template check
 
   it('stops with every bad setting named, and no stack trace', () => {
