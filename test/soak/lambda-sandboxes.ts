@@ -39,6 +39,11 @@ export interface SandboxStats {
 export interface LambdaSandboxes {
   handler: SqsLambdaHandler;
   stats: SandboxStats;
+  /**
+   * Starts `n` sandboxes and waits for their init (module load), like provisioned concurrency, so
+   * a measurement starts with warm sandboxes. Later kills still cost cold starts.
+   */
+  warm(n: number): Promise<void>;
   /** Mail/SQS ids of each running invocation, to pick a victim. */
   running(): { messageIds: string[]; bodies: string[]; kill: () => void }[];
   close(): Promise<void>;
@@ -48,6 +53,8 @@ type Settled = { ok: true; response: unknown } | { ok: false; error: string };
 
 interface Sandbox {
   worker: Worker;
+  /** Resolves when the handler module is loaded (init done). */
+  ready: Promise<void>;
   busy?: { event: SQSEvent; started: () => void; settle: (r: Settled) => void };
 }
 
@@ -67,13 +74,16 @@ export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSa
       stream.setEncoding('utf8');
       stream.on('data', (chunk: string) => options.onOutput?.(chunk));
     }
-    const sandbox: Sandbox = { worker };
+    let markReady = () => {};
+    const sandbox: Sandbox = { worker, ready: new Promise((resolve) => (markReady = resolve)) };
     worker.on('message', (r: InvokeResponse) => {
-      if (r.kind === 'started') sandbox.busy?.started();
+      if (r.kind === 'ready') markReady();
+      else if (r.kind === 'started') sandbox.busy?.started();
       else sandbox.busy?.settle(r);
     });
     worker.on('error', (error) => sandbox.busy?.settle({ ok: false, error: String(error) }));
     worker.on('exit', () => {
+      markReady();
       all.delete(sandbox);
       sandbox.busy?.settle({ ok: false, error: 'Runtime exited' });
     });
@@ -134,6 +144,11 @@ export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSa
   return {
     handler,
     stats,
+    async warm(n) {
+      const fresh = Array.from({ length: n }, spawn);
+      await Promise.all(fresh.map((sandbox) => sandbox.ready));
+      idle.push(...fresh);
+    },
     running: () =>
       [...all].flatMap((sandbox) => {
         const busy = sandbox.busy;

@@ -16,6 +16,7 @@ export interface InvokeRequest {
 }
 
 export type InvokeResponse =
+  | { kind: 'ready' }
   | { kind: 'started' }
   | { kind: 'done'; ok: true; response: Awaited<ReturnType<typeof handler>> }
   | { kind: 'done'; ok: false; error: string };
@@ -52,3 +53,4 @@ parentPort?.on('message', (request: InvokeRequest) => {
       } satisfies InvokeResponse),
   );
 });
+parentPort?.postMessage({ kind: 'ready' } satisfies InvokeResponse);

@@ -76,9 +76,13 @@ export function createFaultInjector(
       smtp.stallNext('data', timings.socketTimeoutMs + 1_000);
       return true;
     },
-    // No greeting until after the function timeout: the runtime kills the invocation.
+    // A slow server episode: each reply stays under the client's socket timeout, but MAIL and
+    // three RCPTs together outlast the time the batch had left, so the runtime kills the sandbox
+    // (before DATA). A single long stall would only trip the socket timeout (a plain retry).
     'stall-past-function-timeout': () => {
-      smtp.stallNext('connect', timings.functionTimeoutMs + 1_000);
+      const slow = timings.socketTimeoutMs - 150;
+      smtp.stallNext('mail', slow, 4);
+      smtp.stallNext('rcpt', slow, 12);
       return true;
     },
     'token-endpoint-failure': () => {
@@ -95,11 +99,15 @@ export function createFaultInjector(
     },
   };
   const bag = FAULT_KINDS.flatMap((kind) => Array<FaultKind>(FAULT_WEIGHTS[kind]).fill(kind));
+  // Every kind once first (so even a short run exercises all of them), then drawn at random.
+  const firstRound: FaultKind[] = [...FAULT_KINDS];
   return {
     counts,
     injectOne() {
-      const kind = bag[Math.floor(random() * bag.length)]!;
-      if (inject[kind]()) counts[kind]++;
+      const kind = firstRound[0] ?? bag[Math.floor(random() * bag.length)]!;
+      if (!inject[kind]()) return;
+      counts[kind]++;
+      if (firstRound[0] === kind) firstRound.shift();
     },
   };
 }

@@ -36,7 +36,8 @@ export function soakMessages(count: number, random: () => number): SoakMessage[]
     const roll = random();
     const mail = {
       id,
-      to: [`reader-${i % 97}@fabrikam.example`],
+      // Three recipients: three RCPT replies a slow server can stall.
+      to: [0, 1, 2].map((r) => `reader-${(i + r) % 97}@fabrikam.example`),
       subject: `Soak message ${id}`,
       text: `Body of ${id}.`,
       tags: { soak: 'true' },

@@ -33,7 +33,7 @@ export interface SoakOptions {
   /**
    * Queue visibility timeout; killed batches come back after it. Longer than a cold start plus
    * the function timeout, or a message would be handed to a second consumer while the first runs.
-   * @default 12
+   * @default 10
    */
   visibilityTimeoutSeconds?: number;
   /** Redrive policy. @default 10 */
@@ -62,7 +62,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     consumers: 4,
     functionTimeoutMs: 6_000,
     socketTimeoutMs: 1_500,
-    visibilityTimeoutSeconds: 12,
+    visibilityTimeoutSeconds: 10,
     maxReceiveCount: 10,
     faultRate: 0.15,
     killAfter250Rate: 0.01,
@@ -94,12 +94,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const stops: (() => Promise<void> | void)[] = [() => world.stop()];
   try {
     const extra: Record<ExtraFault, number> = { 'killed-after-250': 0, 'died-before-ack': 0 };
+    let invocations = 0;
     const sandboxes = createLambdaSandboxes({
       functionTimeoutMs: o.functionTimeoutMs,
       env: world.env,
       onOutput: o.sandboxOutput,
       dieBeforeAck: () => {
-        if (random() >= o.dieBeforeAckRate) return false;
+        // The fifth invocation always dies, so even a short run has one; then at random.
+        invocations++;
+        if (invocations !== 5 && random() >= o.dieBeforeAckRate) return false;
         extra['died-before-ack']++;
         return true;
       },
@@ -144,7 +147,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
             keyOfMessageId.get(received.messageId ?? '') ?? `unknown ${received.messageId}`;
           push(deliveries, key, received.receivedAt.getTime());
           if (random() < o.faultRate) faults.injectOne();
-          if (random() < o.killAfter250Rate) {
+          // The 25th accepted message always kills its sandbox, so even a short run has one.
+          if (seen === 24 || random() < o.killAfter250Rate) {
             const victim = sandboxes
               .running()
               .find((r) => r.bodies.some((b) => b.includes(`"${key}"`)));
@@ -161,6 +165,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       await watcher;
     });
 
+    await sandboxes.warm(o.consumers);
     await enqueue(sqs.client, queueUrl, messages);
     o.log?.(`enqueued ${messages.length} messages; draining with ${o.consumers} consumers`);
     const started = Date.now();
@@ -211,7 +216,7 @@ async function waitUntilDrained(
       count('ApproximateNumberOfMessages') +
       count('ApproximateNumberOfMessagesNotVisible') +
       count('ApproximateNumberOfMessagesDelayed');
-    if (Date.now() - lastLog > 5_000) {
+    if (Date.now() - lastLog > 2_000) {
       log?.(`${left} messages left on the queue`);
       lastLog = Date.now();
     }
