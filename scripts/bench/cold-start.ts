@@ -103,44 +103,62 @@ export function topContributors(metafile: Metafile, limit = 8): { name: string; 
     .slice(0, limit);
 }
 
-// Runs in a fresh process: time from just before the dynamic import to its settlement.
-const INIT_RUNNER = `const t = performance.now();
+// Runs in a fresh process: wall and CPU time from just before the dynamic import to its settlement.
+const INIT_RUNNER = `const cpu = process.cpuUsage();
+const t = performance.now();
 await import(process.argv[1]);
-process.stdout.write(String(performance.now() - t));
+const wall = performance.now() - t;
+const used = process.cpuUsage(cpu);
+process.stdout.write(wall + ' ' + (used.user + used.system) / 1000);
 process.exit(0);`;
 
-/** Median module initialisation of `file` over `samples` fresh `node` processes. */
-export async function timeInit(file: string, samples: number, env: NodeJS.ProcessEnv) {
-  const times: number[] = [];
-  for (let i = 0; i < samples; i += 1) {
-    const { stdout } = await run(
-      process.execPath,
-      ['--input-type=module', '-e', INIT_RUNNER, pathToFileURL(file).href],
-      { env, cwd: OUT_DIR, timeout: 60_000 },
-    );
-    const ms = Number(stdout.trim().split('\n').at(-1));
-    if (!Number.isFinite(ms)) throw new Error(`init runner printed no time for ${file}: ${stdout}`);
-    times.push(ms);
+/** One module initialisation of `file` in a fresh `node` process: wall and CPU ms. */
+export async function timeInitOnce(file: string, env: NodeJS.ProcessEnv) {
+  const { stdout } = await run(
+    process.execPath,
+    ['--input-type=module', '-e', INIT_RUNNER, pathToFileURL(file).href],
+    { env, cwd: OUT_DIR, timeout: 60_000 },
+  );
+  const [wallMs, cpuMs] = (stdout.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  if (!Number.isFinite(wallMs) || !Number.isFinite(cpuMs)) {
+    throw new Error(`init runner printed no time for ${file}: ${stdout}`);
   }
-  return times;
+  return { wallMs: wallMs!, cpuMs: cpuMs! };
 }
 
-async function measure(
-  name: string,
-  description: string,
-  built: Built,
+interface Candidate {
+  name: string;
+  description: string;
+  built: Built;
+}
+
+/**
+ * Times every candidate `samples` times, interleaved (one of each, then again), so a burst of
+ * load on a shared machine does not land on one bundle only.
+ */
+async function measureAll(
+  candidates: Candidate[],
   samples: number,
   env: NodeJS.ProcessEnv,
-): Promise<BundleResult> {
-  const initSamplesMs = await timeInit(built.file, samples, env);
-  return {
-    name,
-    description,
-    bytes: built.bytes,
-    initSamplesMs,
-    initMedianMs: median(initSamplesMs),
-    topContributors: topContributors(built.metafile),
-  };
+): Promise<BundleResult[]> {
+  const wall = candidates.map((): number[] => []);
+  const cpu = candidates.map((): number[] => []);
+  for (let i = 0; i < samples; i += 1) {
+    for (const [index, candidate] of candidates.entries()) {
+      const once = await timeInitOnce(candidate.built.file, env);
+      wall[index]!.push(once.wallMs);
+      cpu[index]!.push(once.cpuMs);
+    }
+  }
+  return candidates.map((candidate, index) => ({
+    name: candidate.name,
+    description: candidate.description,
+    bytes: candidate.built.bytes,
+    initSamplesMs: wall[index]!,
+    initMedianMs: median(wall[index]!),
+    initCpuMedianMs: median(cpu[index]!),
+    topContributors: topContributors(candidate.built.metafile),
+  }));
 }
 
 /**
@@ -175,27 +193,26 @@ export async function measureColdStart(
 
   const sdkWord = (bundled: boolean) =>
     bundled ? '@aws-sdk bundled' : '@aws-sdk from the runtime';
-  return {
-    sender: await measure(
-      'sender (as the stack builds it)',
-      `infra/sender-bundling.ts options: ${asStack.format}, ${asStack.minify ? 'minified' : 'not minified'}, ${sdkWord(sdkBundled)}`,
-      sender,
-      samples,
-      senderEnv,
-    ),
-    senderAlternative: await measure(
-      `sender, ${sdkWord(!sdkBundled)}`,
-      `the same options with ${sdkWord(!sdkBundled)} instead`,
-      alternative,
-      samples,
-      senderEnv,
-    ),
-    plain: await measure(
-      'plain esbuild, deps imported whole',
-      `esbuild --bundle --platform=node --format=cjs of "export * as" ${PLAIN_DEPENDENCIES.join(', ')}`,
-      plain,
-      samples,
-      senderEnv,
-    ),
-  };
+  const [senderResult, alternativeResult, plainResult] = await measureAll(
+    [
+      {
+        name: 'sender (as the stack builds it)',
+        description: `infra/sender-bundling.ts options: ${asStack.format}, ${asStack.minify ? 'minified' : 'not minified'}, ${sdkWord(sdkBundled)}`,
+        built: sender,
+      },
+      {
+        name: `sender, ${sdkWord(!sdkBundled)}`,
+        description: `the same options with ${sdkWord(!sdkBundled)} instead`,
+        built: alternative,
+      },
+      {
+        name: 'plain esbuild, deps imported whole',
+        description: `esbuild --bundle --platform=node --format=cjs of "export * as" ${PLAIN_DEPENDENCIES.join(', ')}`,
+        built: plain,
+      },
+    ],
+    samples,
+    senderEnv,
+  );
+  return { sender: senderResult!, senderAlternative: alternativeResult, plain: plainResult! };
 }

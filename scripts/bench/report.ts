@@ -71,12 +71,13 @@ function shortLabel(result: VariantResult): string {
 }
 
 export function formatBundles(bundles: BundleResult[]): string {
-  const header = ['bundle', 'bytes', 'KB', 'init median ms', 'samples'];
+  const header = ['bundle', 'bytes', 'KB', 'init median ms', 'init CPU ms', 'samples'];
   const rows = bundles.map((bundle) => [
     bundle.name,
     String(bundle.bytes),
     fmt(bundle.bytes / 1024),
     fmt(bundle.initMedianMs),
+    fmt(bundle.initCpuMedianMs),
     String(bundle.initSamplesMs.length),
   ]);
   return formatTable(header, rows);

@@ -35,6 +35,8 @@ export interface BundleResult {
   /** Module initialisation, each sample from its own fresh `node` process, in ms. */
   initSamplesMs: number[];
   initMedianMs: number;
+  /** Median CPU time of the same imports (steadier than wall time on a busy machine). */
+  initCpuMedianMs: number;
   /** Biggest inputs in the output, by package (esbuild metafile). */
   topContributors: { name: string; bytes: number }[];
 }

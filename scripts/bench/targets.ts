@@ -88,7 +88,9 @@ function initTarget(result: BenchResult): TargetVerdict {
   return {
     target,
     met: fraction <= TARGETS.maxInitFraction,
-    detail: `${fmt(cold.sender.initMedianMs)} ms vs ${fmt(cold.plain.initMedianMs)} ms (${fmt(fraction * 100)} %)`,
+    detail:
+      `${fmt(cold.sender.initMedianMs)} ms vs ${fmt(cold.plain.initMedianMs)} ms (${fmt(fraction * 100)} %); ` +
+      `CPU ${fmt(cold.sender.initCpuMedianMs)} vs ${fmt(cold.plain.initCpuMedianMs)} ms`,
   };
 }
 

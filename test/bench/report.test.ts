@@ -33,6 +33,7 @@ function bundle(bytes: number, initMedianMs: number) {
     bytes,
     initSamplesMs: [initMedianMs],
     initMedianMs,
+    initCpuMedianMs: initMedianMs,
     topContributors: [],
   };
 }
