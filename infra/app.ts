@@ -27,7 +27,10 @@ try {
       `No settings given: using the placeholders in ${configFile}. Before deploying, pass -c configFile=<your file> or -c sender=... -c tenantId=... -c clientId=...`,
     );
   }
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // Acknowledged findings are also written into the template's Metadata (cdk_nag), with reasons.
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { writeSuppressionsToCloudFormation: true }),
+  );
 } catch (error) {
   if (error instanceof StackSettingsError || error instanceof MailSenderPropsError) {
     console.error(`\n${error.message}\n`);

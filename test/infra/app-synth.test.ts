@@ -49,6 +49,17 @@ describe('the CDK app', () => {
         'SecretArn',
       ]),
     );
+    // Every acknowledged nag finding is in the template with its reason; these are all of them.
+    type Resource = {
+      Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } };
+    };
+    const acknowledged = Object.values(template.Resources as Record<string, Resource>).flatMap(
+      (r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? [],
+    );
+    expect(new Set(acknowledged.map((a) => a.id))).toEqual(
+      new Set(['AwsSolutions-SMG4', 'AwsSolutions-IAM5[Resource::*]']),
+    );
+    for (const { reason } of acknowledged) expect(reason.length).toBeGreaterThan(40);
     // The report job's bundle, as deployed, loads as ESM (the sender's: mail-sender.test.ts).
     type Fn = { Type: string; Properties: { Description?: string; Code?: { S3Key?: string } } };
     const report = Object.values(template.Resources as Record<string, Fn>).find(
