@@ -75,9 +75,45 @@ export function outcomesOf(
   });
 }
 
+/**
+ * Records handed to the handler whose outcome has not been reported yet. The sender makes a
+ * retried record visible again before the invocation returns, so the queue may already
+ * dead-letter it on the next receive; its "retries exhausted" line waits for the retry line.
+ */
+export class InFlightRecords {
+  // A count, not a flag: with a retry delay of 0 the next delivery of a record can start before
+  // the invocation that retried it has been reported.
+  readonly #count = new Map<string, number>();
+  readonly #waiters = new Map<string, (() => void)[]>();
+
+  add(id: string): void {
+    this.#count.set(id, (this.#count.get(id) ?? 0) + 1);
+  }
+
+  settle(id: string): void {
+    const left = (this.#count.get(id) ?? 1) - 1;
+    if (left > 0) {
+      this.#count.set(id, left);
+      return;
+    }
+    this.#count.delete(id);
+    for (const wake of this.#waiters.get(id) ?? []) wake();
+    this.#waiters.delete(id);
+  }
+
+  /** Resolves once no delivery of `id` is in flight (at once when none is). */
+  settled(id: string): Promise<void> {
+    if (!this.#count.has(id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiters.set(id, [...(this.#waiters.get(id) ?? []), resolve]);
+    });
+  }
+}
+
 /** Reports messages the queue itself moved to the DLQ after maxReceiveCount failed deliveries. */
 export function watchRedriveExhaustion(
   sqs: EmbeddedSqs,
+  inFlight: InFlightRecords,
   report: (outcome: MessageOutcome) => void,
 ): { stop: () => Promise<void> } {
   let running = true;
@@ -93,6 +129,7 @@ export function watchRedriveExhaustion(
         | undefined;
       if (!moved || !running) return;
       seen.add(moved.messageId);
+      await inFlight.settled(moved.messageId);
       report({
         kind: 'retries-exhausted',
         sqsMessageId: moved.messageId,

@@ -6,7 +6,12 @@ import {
   DEMO_THROTTLES,
   startCaptureSmtpServer,
 } from './capture-smtp-server.ts';
-import { type MessageOutcome, outcomesOf, watchRedriveExhaustion } from './delivery-outcomes.ts';
+import {
+  InFlightRecords,
+  type MessageOutcome,
+  outcomesOf,
+  watchRedriveExhaustion,
+} from './delivery-outcomes.ts';
 import { type EmbeddedSqs, startEmbeddedSqs } from './embedded-sqs.ts';
 import { ensureLocalCertificate } from './local-certificate.ts';
 import {
@@ -109,9 +114,15 @@ export async function startLocalPipeline(
           ? { ...outcome, localDelaySeconds: Math.min(cap, outcome.delaySeconds) }
           : outcome,
       );
-    const source = startEventSource(sqs, handler, tap, options.concurrency ?? 2, report);
+    const inFlight = new InFlightRecords();
+    const source = startEventSource(
+      sqs,
+      handler,
+      { tap, inFlight, report },
+      options.concurrency ?? 2,
+    );
     stoppers.push(() => source.stop());
-    const watcher = watchRedriveExhaustion(sqs, report);
+    const watcher = watchRedriveExhaustion(sqs, inFlight, report);
     stoppers.push(watcher.stop);
 
     const state: LocalPipelineState = {
@@ -171,21 +182,27 @@ function setSenderEnvironment(sqsEndpoint: string, capture: CaptureSmtpServer | 
 function startEventSource(
   sqs: EmbeddedSqs,
   handler: SqsLambdaHandler,
-  tap: SenderLogTap,
+  seen: {
+    tap: SenderLogTap;
+    inFlight: InFlightRecords;
+    report: (outcome: MessageOutcome) => void;
+  },
   concurrency: number,
-  report: (outcome: MessageOutcome) => void,
 ): SqsEventSource {
   const attributed = new Set<string>();
   const source = createSqsEventSource({
     sqs: sqs.client,
     queueUrl: sqs.queueUrl,
     region: LOCAL_REGION,
-    handler: (event: SQSEvent, context) =>
-      handler(event, context) as Promise<SQSBatchResponse | undefined>,
+    handler: (event: SQSEvent, context) => {
+      for (const record of event.Records) seen.inFlight.add(record.messageId);
+      return handler(event, context) as Promise<SQSBatchResponse | undefined>;
+    },
     functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
     concurrency,
     onBatch(batch) {
-      for (const outcome of outcomesOf(batch, sqs, tap, attributed)) report(outcome);
+      for (const outcome of outcomesOf(batch, sqs, seen.tap, attributed)) seen.report(outcome);
+      for (const record of batch.records) seen.inFlight.settle(record.messageId);
     },
   });
   source.start();

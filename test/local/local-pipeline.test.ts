@@ -32,10 +32,7 @@ describe('local pipeline', () => {
       maxRetryDelaySeconds: 0,
       onOutcome(outcome) {
         outcomes.push(outcome);
-        // The queue may move the message on its 6th receive before the 5th invocation has been
-        // reported (the sender made it visible again first): wait for both.
-        const retries = outcomes.filter((o) => o.kind === 'retry').length;
-        if (retries === 5 && outcomes.some((o) => o.kind === 'retries-exhausted')) exhausted();
+        if (outcome.kind === 'retries-exhausted') exhausted();
       },
     });
     // No SMTP server at all: every delivery fails to connect, a temporary failure.
@@ -62,9 +59,13 @@ describe('local pipeline', () => {
       to: ['ann@example.com'],
     });
     expect(retries[0]!.reason).toMatch(/ECONNREFUSED|refused|connect/i);
-    expect(outcomes.filter((o) => o.kind === 'retries-exhausted')).toEqual([
-      expect.objectContaining({ mailId: 'never-sent', attempt: 5 }),
-    ]);
+    // Reported in order, although the queue moves it on the 6th receive, which can come before
+    // the 5th invocation has returned.
+    expect(outcomes.at(-1)).toMatchObject({
+      kind: 'retries-exhausted',
+      mailId: 'never-sent',
+      attempt: 5,
+    });
     expect(outcomes).toHaveLength(6);
   });
 });
