@@ -81,17 +81,8 @@ export async function startLocalPipeline(
   const sqs = await startEmbeddedSqs(options.sqsPort ?? LOCAL_SQS_PORT);
   const stoppers: (() => Promise<void>)[] = [() => sqs.stop()];
   try {
-    let capture: CaptureSmtpServer | undefined;
-    if (mode === 'capture') {
-      const certificate = ensureLocalCertificate(resolve(options.tlsDir ?? LOCAL_TLS_DIR));
-      capture = await startCaptureSmtpServer({
-        outboxDir,
-        tls: certificate,
-        refuseRecipients: DEMO_REFUSALS,
-        throttleFirstAttempt: DEMO_THROTTLES,
-      });
-      stoppers.push(() => capture!.stop());
-    }
+    const capture = mode === 'capture' ? await startCapture(options, outboxDir) : undefined;
+    if (capture) stoppers.push(() => capture.stop());
     let senderEndpoint = sqs.endpoint;
     if (options.maxRetryDelaySeconds !== undefined) {
       const front: RetryDelayCap = await startRetryDelayCap(
@@ -125,27 +116,47 @@ export async function startLocalPipeline(
     const watcher = watchRedriveExhaustion(sqs, inFlight, report);
     stoppers.push(watcher.stop);
 
-    const state: LocalPipelineState = {
-      version: 1,
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      sqsEndpoint: sqs.endpoint,
-      region: LOCAL_REGION,
-      queueUrl: sqs.queueUrl,
-      dlqUrl: sqs.dlqUrl,
-      smtp: capture
-        ? { kind: 'capture', host: capture.host, port: capture.port, outboxDir }
-        : {
-            kind: 'smtp',
-            host: process.env.SMTP_HOST ?? 'smtp.office365.com',
-            port: Number(process.env.SMTP_PORT ?? 587),
-          },
-    };
+    const state = pipelineState(sqs, capture, outboxDir);
     return { sqs, capture, state, stop: () => stopAll(stoppers) };
   } catch (error) {
     await stopAll(stoppers);
     throw error;
   }
+}
+
+function startCapture(
+  options: LocalPipelineOptions,
+  outboxDir: string,
+): Promise<CaptureSmtpServer> {
+  return startCaptureSmtpServer({
+    outboxDir,
+    tls: ensureLocalCertificate(resolve(options.tlsDir ?? LOCAL_TLS_DIR)),
+    refuseRecipients: DEMO_REFUSALS,
+    throttleFirstAttempt: DEMO_THROTTLES,
+  });
+}
+
+function pipelineState(
+  sqs: EmbeddedSqs,
+  capture: CaptureSmtpServer | undefined,
+  outboxDir: string,
+): LocalPipelineState {
+  return {
+    version: 1,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    sqsEndpoint: sqs.endpoint,
+    region: LOCAL_REGION,
+    queueUrl: sqs.queueUrl,
+    dlqUrl: sqs.dlqUrl,
+    smtp: capture
+      ? { kind: 'capture', host: capture.host, port: capture.port, outboxDir }
+      : {
+          kind: 'smtp',
+          host: process.env.SMTP_HOST ?? 'smtp.office365.com',
+          port: Number(process.env.SMTP_PORT ?? 587),
+        },
+  };
 }
 
 /** Stops in reverse order of start: poller before SMTP before SQS. */
