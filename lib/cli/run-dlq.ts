@@ -3,6 +3,7 @@ import { PurgeQueueCommand } from '@aws-sdk/client-sqs';
 import { SingleBar } from 'cli-progress';
 import { type DeadLetter, findDeadLetter, readDeadLetters, visibleCount } from './dead-letters.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { explainDeadLetter } from './explain-dead-letter.ts';
 import { formatTable, type Output } from './output.ts';
 import { dlqUrlFromRedrivePolicy, type QueueTarget } from './queue-target.ts';
 import { redriveDeadLetters } from './redrive-dead-letters.ts';
@@ -42,7 +43,8 @@ export async function show(target: QueueTarget, out: Output, id: string): Promis
     out.error(`No dead letter with id ${id} in ${dlqUrl}.`);
     return EXIT.failure;
   }
-  out.result({ found: true, ...letter });
+  const advice = explainDeadLetter(letter);
+  out.result({ found: true, ...letter, advice });
   const c = out.color;
   const field = (name: string, value: string | undefined) =>
     out.line(`${c.bold(name.padEnd(14))} ${value ?? c.dim('—')}`);
@@ -56,6 +58,8 @@ export async function show(target: QueueTarget, out: Output, id: string): Promis
   );
   field('FailureReason', letter.failureReason);
   field('FailureAt', letter.failureAt);
+  field('What it means', advice.explanation);
+  field('Fix', advice.fix);
   field('Sent at', letter.sentAt);
   field('To', letter.to?.join(', '));
   field('Subject', letter.subject);

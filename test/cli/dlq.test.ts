@@ -109,8 +109,15 @@ describe('o365-mail dlq', () => {
     expect(bySqsId.code).toBe(0);
     expect(bySqsId.stdout).toMatch(/FailureClass\s+rejected/);
     expect(bySqsId.stdout).toMatch(/FailureReason\s+550 5.1.10 unknown/);
+    // Explained with the failure table's words for 5.1.10.
+    expect(bySqsId.stdout).toMatch(/What it means\s+The recipient address does not exist\./);
+    expect(bySqsId.stdout).toMatch(/Fix\s+Correct or remove the recipient/);
     expect(bySqsId.stdout).toContain('"subject": "Invoice 42"');
-    expect(JSON.parse(byMailId.stdout)).toMatchObject({ found: true, messageId });
+    expect(JSON.parse(byMailId.stdout)).toMatchObject({
+      found: true,
+      messageId,
+      advice: { tableRow: 'recipient-not-found' },
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('No dead letter with id no-such-id');
   });

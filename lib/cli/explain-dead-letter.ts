@@ -1,0 +1,42 @@
+import { classifySmtpFailure } from '../smtp/classify-smtp-failure.ts';
+import type { DeadLetter } from './dead-letters.ts';
+
+/** What a dead letter's failure means and what to do before a redrive. */
+export interface DeadLetterAdvice {
+  explanation: string;
+  fix: string;
+  /** The failure-table row the server's reply matched. */
+  tableRow?: string;
+}
+
+/** A reply inside a reason: `550 5.1.10 RESOLVER...` (basic code, then the enhanced one). */
+const REPLY_IN_TEXT = /\b[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b/;
+
+/**
+ * Advice for a dead letter from the same failure table the sender classified it with: the
+ * server's reply is found in `FailureReason` and looked up again, so `dlq show` explains it in
+ * the words the README's troubleshooting table uses.
+ */
+export function explainDeadLetter(letter: DeadLetter): DeadLetterAdvice {
+  switch (letter.failureClass) {
+    case 'invalid':
+      return {
+        explanation: 'The message breaks the message contract; no server was asked.',
+        fix: 'Fix the producer that wrote it (the reason names the field); a redrive would fail the same way.',
+      };
+    case undefined:
+      return {
+        explanation:
+          'Every delivery failed temporarily (throttling, timeouts, a broken sender configuration) until the queue gave up after maxReceiveCount.',
+        fix: 'Look at the sender logs and alarms for those attempts (o365-mail doctor checks the configuration), then redrive.',
+      };
+  }
+  const reason = letter.failureReason ?? '';
+  const at = reason.search(REPLY_IN_TEXT);
+  const c = classifySmtpFailure(at >= 0 ? reason.slice(at) : reason);
+  return {
+    explanation: c.entry?.explanation ?? 'The server refused this message permanently.',
+    fix: c.fix,
+    ...(c.entry ? { tableRow: c.entry.id } : {}),
+  };
+}
