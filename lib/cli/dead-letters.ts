@@ -38,18 +38,22 @@ export async function readDeadLetters(
   dlqUrl: string,
   limit = 1000,
 ): Promise<DeadLetter[]> {
+  // ApproximateNumberOfMessages can lag behind: it says how hard to look, not when to stop.
   const expected = Math.min(limit, await visibleCount(client, dlqUrl));
   const seen = new Map<string, Message>();
   let empty = 0;
   try {
-    while (seen.size < expected && empty < MAX_EMPTY_RECEIVES) {
+    while (seen.size < limit && empty < MAX_EMPTY_RECEIVES) {
+      const missing = seen.size < expected;
+      if (!missing && empty > 0) break;
       const { Messages = [] } = await client.send(
         new ReceiveMessageCommand({
           QueueUrl: dlqUrl,
-          MaxNumberOfMessages: Math.min(10, expected - seen.size),
+          MaxNumberOfMessages: Math.min(10, limit - seen.size),
           VisibilityTimeout: PEEK_VISIBILITY_SECONDS,
-          // Short polls sample a subset of SQS servers; after an empty one, wait a second to ask them all.
-          WaitTimeSeconds: empty > 0 ? 1 : 0,
+          // Short polls sample a subset of SQS servers; when some are still missing after an
+          // empty one, wait a second so that all of them are asked.
+          WaitTimeSeconds: missing && empty > 0 ? 1 : 0,
           MessageAttributeNames: ['All'],
           MessageSystemAttributeNames: ['All'],
         }),
