@@ -114,6 +114,27 @@ export interface MailSenderProps {
    */
   readonly maxConcurrency?: number;
   /**
+   * Remember sent message ids in a DynamoDB table (on-demand, TTL), so a message that SQS
+   * redelivers or a producer enqueues twice is not sent again (README "delivery-guarantees").
+   * `false` turns the ledger off.
+   * @default true
+   */
+  readonly deliveryLedger?: boolean;
+  /**
+   * How long a sent message id is remembered by the ledger.
+   * @default Duration.days(7)
+   */
+  readonly deliveryLedgerTtl?: Duration;
+  /**
+   * Budget of the sending mailbox, shared by all concurrent invocations through the same table:
+   * when it is spent, messages wait on the queue instead of being throttled by the server.
+   * `false` turns the limiter off (throttling replies still delay the retries).
+   * @default { messagesPerMinute: 30, recipientsPerDay: 10000 } (Exchange Online's limits)
+   */
+  readonly sendRateLimit?:
+    | false
+    | { readonly messagesPerMinute?: number; readonly recipientsPerDay?: number };
+  /**
    * Retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
    */
@@ -161,6 +182,9 @@ export const MAIL_SENDER_DEFAULTS = {
   memorySize: 256,
   batchSize: 10,
   maxConcurrency: 2,
+  deliveryLedger: true,
+  deliveryLedgerTtl: Duration.days(7),
+  sendRateLimit: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
   logRetention: RetentionDays.ONE_MONTH,
   // The `service` dimension the sender's metrics carry: lib/observability.ts passes it to
   // Powertools explicitly (an explicit name wins over POWERTOOLS_SERVICE_NAME), so it is fixed.
@@ -184,4 +208,10 @@ export const MANAGED_ENVIRONMENT = [
   'POWERTOOLS_SERVICE_NAME',
   'POWERTOOLS_METRICS_NAMESPACE',
   'NODE_OPTIONS',
+  'MAIL_LEDGER_TABLE',
+  'MAIL_LEDGER_TTL_SECONDS',
+  'MAIL_LEDGER_IN_PROGRESS_SECONDS',
+  'MAIL_RATE_TABLE',
+  'MAIL_RATE_PER_MINUTE',
+  'MAIL_RECIPIENTS_PER_DAY',
 ] as const;

@@ -17,6 +17,7 @@ import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 // cdk-nag's own spelling of a CloudFormation reference, as it appears in finding ids.
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
+import { DeliveryStateTable } from './delivery-state-table.ts';
 import { MailSenderMonitoring, METRICS_NAMESPACE } from './mail-sender-monitoring.ts';
 import {
   MAIL_SENDER_DEFAULTS as DEFAULTS,
@@ -38,8 +39,8 @@ export { MailSenderPropsError } from './validate-mail-sender-props.ts';
  * The mail queue, its dead-letter queue, the sender function that drains it through Microsoft 365
  * SMTP, the secret it authenticates with, least-privilege IAM, alarms and a dashboard.
  *
- * Later additions (delivery ledger, rate-limit table) plug in through `fn`:
- * `table.grantReadWriteData(mailSender.fn)` and `mailSender.fn.addEnvironment(...)`.
+ * The delivery ledger and the per-mailbox rate limit share one DynamoDB table
+ * ({@link DeliveryStateTable}); both are on by default.
  */
 export class MailSender extends Construct {
   /** The queue producers send to (see {@link grantSend}). */
@@ -56,6 +57,8 @@ export class MailSender extends Construct {
   readonly alarmTopic: ITopic;
   /** The alarms and the dashboard. */
   readonly monitoring: MailSenderMonitoring;
+  /** The ledger and rate-limit table; `undefined` when both are turned off. */
+  readonly deliveryState: DeliveryStateTable | undefined;
   readonly #encryptionKey: IKey | undefined;
 
   constructor(scope: Construct, id: string, props: MailSenderProps) {
@@ -78,6 +81,7 @@ export class MailSender extends Construct {
     this.fn = this.#createFunction(props, smtpAuth, role);
     this.#grantFunction(role);
     this.#grantAttachmentBuckets(role, props.attachmentBuckets ?? []);
+    this.deliveryState = this.#deliveryState(props, role);
     this.fn.addEventSourceMapping('QueueEventSource', {
       eventSourceArn: this.queue.queueArn,
       batchSize: props.batchSize ?? DEFAULTS.batchSize,
@@ -230,6 +234,26 @@ export class MailSender extends Construct {
     // Decrypt to receive, GenerateDataKey to dead-letter.
     this.#encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
     this.logGroup.grantWrite(role);
+  }
+
+  #deliveryState(props: MailSenderProps, role: Role): DeliveryStateTable | undefined {
+    const ledger = props.deliveryLedger ?? DEFAULTS.deliveryLedger;
+    const limits = props.sendRateLimit ?? DEFAULTS.sendRateLimit;
+    if (!ledger && !limits) return undefined;
+    const state = new DeliveryStateTable(this, 'DeliveryState', {
+      role,
+      functionTimeout: props.timeout ?? DEFAULTS.timeout,
+      ledger,
+      ledgerTtl: props.deliveryLedgerTtl ?? DEFAULTS.deliveryLedgerTtl,
+      rateLimit: limits && {
+        messagesPerMinute: limits.messagesPerMinute ?? DEFAULTS.sendRateLimit.messagesPerMinute,
+        recipientsPerDay: limits.recipientsPerDay ?? DEFAULTS.sendRateLimit.recipientsPerDay,
+      },
+    });
+    for (const [name, value] of Object.entries(state.environment)) {
+      this.fn.addEnvironment(name, value);
+    }
+    return state;
   }
 
   /** Exactly `s3:GetObject` on the objects (bucket.grantRead would add List and GetBucket*). */

@@ -122,6 +122,15 @@ function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void
   checkRange(problems, 'memorySize', props.memorySize, 128, 10_240, ' MB');
   checkRange(problems, 'batchSize', props.batchSize, 1, 10);
   checkRange(problems, 'maxConcurrency', props.maxConcurrency, 2, 1000);
+  if (props.deliveryLedgerTtl !== undefined) {
+    const ttl = props.deliveryLedgerTtl.toSeconds();
+    checkRange(problems, 'deliveryLedgerTtl', ttl, 60, 31_536_000, ' seconds');
+  }
+  if (props.sendRateLimit) {
+    const { messagesPerMinute, recipientsPerDay } = props.sendRateLimit;
+    checkRange(problems, 'sendRateLimit.messagesPerMinute', messagesPerMinute, 1, 100_000);
+    checkRange(problems, 'sendRateLimit.recipientsPerDay', recipientsPerDay, 1, 10_000_000);
+  }
   checkRange(problems, 'smtpPort', props.smtpPort, 1, 65_535);
   if (props.maxBatchingWindow !== undefined) {
     checkRange(

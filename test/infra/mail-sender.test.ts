@@ -93,6 +93,13 @@ describe('MailSender with its defaults', () => {
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
+          // delivery ledger and rate limit (test/infra/mail-sender-ledger.test.ts)
+          MAIL_LEDGER_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
+          MAIL_LEDGER_TTL_SECONDS: '604800',
+          MAIL_LEDGER_IN_PROGRESS_SECONDS: '120',
+          MAIL_RATE_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
+          MAIL_RATE_PER_MINUTE: '30',
+          MAIL_RECIPIENTS_PER_DAY: '10000',
         }),
       },
     });
@@ -144,6 +151,17 @@ describe('MailSender with its defaults', () => {
         Effect: 'Allow',
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: stack.resolve(sender.logGroup.logGroupArn),
+      },
+      {
+        Sid: 'DeliveryState',
+        Effect: 'Allow',
+        Action: [
+          'dynamodb:DeleteItem',
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+        ],
+        Resource: stack.resolve(sender.deliveryState?.table.tableArn),
       },
     ]);
     // No AWS-managed policy (AWSLambdaBasicExecutionRole would allow logs on every log group).

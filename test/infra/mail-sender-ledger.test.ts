@@ -1,0 +1,121 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { MailSender, MailSenderPropsError } from '../../infra/mail-sender.ts';
+import { newStack, policyOf, senderProps } from './infra-fixtures.ts';
+
+function synth(overrides: Parameters<typeof senderProps>[0] = {}) {
+  const stack = newStack();
+  const sender = new MailSender(stack, 'MailSender', senderProps(overrides));
+  return { stack, sender, template: Template.fromStack(stack) };
+}
+
+function variables(template: Template): Record<string, unknown> {
+  const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
+  return fn?.Properties.Environment.Variables;
+}
+
+describe('MailSender delivery ledger and rate-limit table', () => {
+  it('by default keeps both in one on-demand table with TTL, keyed by id', () => {
+    const { stack, sender, template } = synth();
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    const table = stack.resolve(sender.deliveryState?.table.tableName);
+    // A claim outlives the 60 s function timeout by a minute; sent ids are kept 7 days.
+    expect(variables(template)).toMatchObject({
+      MAIL_LEDGER_TABLE: table,
+      MAIL_LEDGER_TTL_SECONDS: '604800',
+      MAIL_LEDGER_IN_PROGRESS_SECONDS: '120',
+      MAIL_RATE_TABLE: table,
+      MAIL_RATE_PER_MINUTE: '30',
+      MAIL_RECIPIENTS_PER_DAY: '10000',
+    });
+  });
+
+  it('lets the function do exactly the four item operations on that table', () => {
+    const { stack, sender, template } = synth();
+    expect(policyOf(template, stack, sender.fn.role)).toContainEqual({
+      Sid: 'DeliveryState',
+      Effect: 'Allow',
+      Action: [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ],
+      Resource: stack.resolve(sender.deliveryState?.table.tableArn),
+    });
+  });
+
+  it('takes a custom ledger window and mailbox budget', () => {
+    const { template } = synth({
+      timeout: Duration.seconds(30),
+      deliveryLedgerTtl: Duration.days(2),
+      sendRateLimit: { messagesPerMinute: 20 },
+    });
+    expect(variables(template)).toMatchObject({
+      MAIL_LEDGER_TTL_SECONDS: '172800',
+      MAIL_LEDGER_IN_PROGRESS_SECONDS: '90',
+      MAIL_RATE_PER_MINUTE: '20',
+      MAIL_RECIPIENTS_PER_DAY: '10000',
+    });
+  });
+
+  it('turns the ledger and the limiter off one by one, and drops the table with both off', () => {
+    const noLedger = variables(synth({ deliveryLedger: false }).template);
+    expect(noLedger).not.toHaveProperty('MAIL_LEDGER_TABLE');
+    expect(noLedger).toHaveProperty('MAIL_RATE_TABLE');
+
+    const noLimit = variables(synth({ sendRateLimit: false }).template);
+    expect(noLimit).toHaveProperty('MAIL_LEDGER_TABLE');
+    expect(noLimit).not.toHaveProperty('MAIL_RATE_TABLE');
+
+    const { stack, sender, template } = synth({ deliveryLedger: false, sendRateLimit: false });
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+    expect(sender.deliveryState).toBeUndefined();
+    expect(variables(template)).not.toHaveProperty('MAIL_RATE_TABLE');
+    expect(policyOf(template, stack, sender.fn.role)).not.toContainEqual(
+      expect.objectContaining({ Sid: 'DeliveryState' }),
+    );
+  });
+
+  it('refuses budgets and windows that cannot work, and env that would bypass the props', () => {
+    let error: unknown;
+    try {
+      synth({
+        deliveryLedgerTtl: Duration.seconds(10),
+        sendRateLimit: { messagesPerMinute: 0, recipientsPerDay: 1.5 },
+        environment: { MAIL_RATE_PER_MINUTE: '100' },
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(MailSenderPropsError);
+    expect((error as MailSenderPropsError).problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^deliveryLedgerTtl must be an integer from 60/),
+        expect.stringMatching(/^sendRateLimit.messagesPerMinute must be an integer from 1/),
+        expect.stringMatching(/^sendRateLimit.recipientsPerDay must be an integer from 1/),
+        'environment.MAIL_RATE_PER_MINUTE is set by the construct: use its prop instead',
+      ]),
+    );
+  });
+
+  it('passes the AWS Solutions checks', () => {
+    const { stack } = synth();
+    const findings = new AwsSolutionsChecks(stack.node.root)
+      .validateScope(stack.node.root)
+      .violations.map((v) => `${v.ruleName} ${v.resource ?? ''}`);
+    expect(findings).toEqual([]);
+    Template.fromStack(stack).hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.anyValue(),
+    });
+  });
+});
