@@ -111,7 +111,7 @@ describe('MailSender delivery ledger and rate-limit table', () => {
     const { stack } = synth();
     const findings = new AwsSolutionsChecks(stack.node.root)
       .validateScope(stack.node.root)
-      .violations.map((v) => `${v.ruleName} ${v.resource ?? ''}`);
+      .violations.map((v) => v.ruleName);
     expect(findings).toEqual([]);
     Template.fromStack(stack).hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
