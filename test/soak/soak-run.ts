@@ -26,17 +26,20 @@ export interface SoakOptions {
   messages: number;
   /** Concurrent invocations (the mapping's maximum concurrency). @default 4 */
   consumers?: number;
-  /** @default 6000 */
+  /** @default 8000 */
   functionTimeoutMs?: number;
   /** `SMTP_SOCKET_TIMEOUT_MS`. @default 1500 */
   socketTimeoutMs?: number;
   /**
    * Queue visibility timeout; killed batches come back after it. Longer than a cold start plus
    * the function timeout, or a message would be handed to a second consumer while the first runs.
-   * @default 10
+   * @default 12
    */
   visibilityTimeoutSeconds?: number;
-  /** Redrive policy. @default 10 */
+  /**
+   * Redrive policy. Every rate-limit wait, killed batch and out-of-time stop costs a receive, and
+   * the soak piles far more of those on each message than production sees. @default 15
+   */
   maxReceiveCount?: number;
   /** Share of accepted messages after which one random fault is injected. @default 0.15 */
   faultRate?: number;
@@ -60,10 +63,10 @@ export interface SoakOptions {
 export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const o = {
     consumers: 4,
-    functionTimeoutMs: 6_000,
+    functionTimeoutMs: 8_000,
     socketTimeoutMs: 1_500,
-    visibilityTimeoutSeconds: 10,
-    maxReceiveCount: 10,
+    visibilityTimeoutSeconds: 12,
+    maxReceiveCount: 15,
     faultRate: 0.15,
     killAfter250Rate: 0.01,
     dieBeforeAckRate: 0.03,

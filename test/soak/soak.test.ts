@@ -11,6 +11,11 @@ describe('fault-injection soak', () => {
     const figures = await runSoak({
       messages: Number(process.env.SOAK_MESSAGES ?? 150),
       drainTimeoutMs: 100_000,
+      // Each kill costs a visibility timeout (12 s): at CI size, one of each kind (always
+      // injected) and fewer random faults keep the run near a minute.
+      faultRate: 0.1,
+      killAfter250Rate: 0,
+      dieBeforeAckRate: 0,
     });
     console.table(soakTable(figures));
 
@@ -18,7 +23,8 @@ describe('fault-injection soak', () => {
     expect(figures.lost).toEqual([]);
     expect(figures.sentTwiceOutsideWindow).toEqual([]);
     expect(figures.misrouted).toEqual([]);
-    expect(figures.sent).toBe(figures.byKind.good);
+    // Good mail is sent, or (rarely, after maxReceiveCount receives) dead-lettered by SQS.
+    expect(figures.sent + figures.goodRetriesExhausted).toBe(figures.byKind.good);
     expect(figures.deadLettered.invalid).toBe(
       figures.byKind['invalid-json'] + figures.byKind['invalid-contract'],
     );
