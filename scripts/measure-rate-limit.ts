@@ -1,6 +1,7 @@
 /**
  * Measures the shared DynamoDB rate limiter: DynamoDB calls and added latency per message, and how
- * close several concurrent consumers get to the per-minute budget without exceeding it.
+ * close several concurrent consumers get to the per-minute budget without exceeding it; and the
+ * ledger's added latency (claim + complete) on its own.
  *
  *   node scripts/measure-rate-limit.ts [messages=200] [consumers=4] [speedup=20]
  *
@@ -13,6 +14,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { backoffSeconds } from '../lib/backoff.ts';
+import { DynamoDbDeliveryLedger } from '../lib/ledger/dynamodb-delivery-ledger.ts';
 import { DynamoDbRateLimiter } from '../lib/rate-limit/dynamodb-rate-limiter.ts';
 import { startDynamoDbEmulator } from '../test/emulators/dynamodb-emulator.ts';
 
@@ -22,6 +24,20 @@ const MAILBOX = 'sender@contoso.example';
 
 const dynamo = await startDynamoDbEmulator();
 const table = await dynamo.createTable('rate-measure');
+
+// The ledger's share of a message: one claim (PutItem) and one complete (UpdateItem).
+const ledger = new DynamoDbDeliveryLedger({
+  client: dynamo.client,
+  tableName: await dynamo.createTable('ledger-measure'),
+});
+const ledgerMs: number[] = [];
+for (let i = 0; i < 200; i++) {
+  const started = performance.now();
+  await ledger.claim(`measure-${i}`);
+  await ledger.complete(`measure-${i}`);
+  ledgerMs.push(performance.now() - started);
+}
+ledgerMs.sort((a, b) => a - b);
 const t0 = Date.now();
 const now = () => t0 + (Date.now() - t0) * speedup;
 let sleptMs = 0;
@@ -101,5 +117,6 @@ console.table({
   'simulated SMTP exchange, wall ms': sendMs,
   'acquire latency p50 ms (dynalite)': pct(0.5),
   'acquire latency p95 ms (dynalite)': pct(0.95),
+  'ledger claim + complete p50 / p95 ms (dynalite, alone)': `${ledgerMs[99]!.toFixed(1)} / ${ledgerMs[189]!.toFixed(1)}`,
 });
 await dynamo.stop();
