@@ -5,7 +5,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { isFromAllowed } from './allowed-from.ts';
-import { backoffSeconds, receiveCountOf } from './backoff.ts';
+import { backoffSeconds, MAX_VISIBILITY_SECONDS, receiveCountOf } from './backoff.ts';
 import type { RecordOutcome } from './batch-outcome.ts';
 import { composeMail, type S3ObjectFetcher } from './compose-mail.ts';
 import { parseMailMessageJson } from './message.ts';
@@ -162,7 +162,8 @@ async function sendClaimed(
         reason,
         // Exactly the limiter's answer: it already spreads waiting messages one slot apart, and
         // its clock is real (not scaled, not growing with the receive count like a backoff).
-        delaySeconds: budget.retryAfterSeconds,
+        // A spent day budget can mean hours; SQS takes at most 12 h.
+        delaySeconds: Math.min(MAX_VISIBILITY_SECONDS, budget.retryAfterSeconds),
       };
     }
   }
