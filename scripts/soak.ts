@@ -47,6 +47,9 @@ const failures = [
     ? [`sent twice outside the window: ${figures.sentTwiceOutsideWindow.join(', ')}`]
     : []),
   ...(figures.misrouted.length > 0 ? [`misrouted: ${figures.misrouted.join(', ')}`] : []),
+  ...(figures.sentUnrecorded.length > 0
+    ? [`sent but never recorded by the ledger: ${figures.sentUnrecorded.join(', ')}`]
+    : []),
 ];
 for (const failure of failures) console.error(`FAIL ${failure}`);
 process.exit(failures.length > 0 ? 1 : 0);

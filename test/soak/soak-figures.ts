@@ -49,6 +49,11 @@ export interface SoakFigures {
   sentTwice: number;
   sentTwiceInWindow: number;
   sentTwiceOutsideWindow: string[];
+  /**
+   * Sent ids the ledger never recorded. Must be empty: it proves the ledger took part, so the
+   * window classification above (which trusts its records) means something.
+   */
+  sentUnrecorded: string[];
   deadLetteredTwice: number;
   drainSeconds: number;
   drained: boolean;
@@ -78,6 +83,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
   let sentTwice = 0;
   let deadLetteredTwice = 0;
   let goodRetriesExhausted = 0;
+  const unrecorded: string[] = [];
   for (const m of o.messages) {
     byKind[m.kind]++;
     const copies = o.deliveries.get(m.key) ?? [];
@@ -89,6 +95,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     const wrongClass = good && dead.some((cls) => cls !== 'retries-exhausted');
     if (wrongClass || (!good && copies.length > 0)) misrouted.push(`${m.key} (${m.kind})`);
     if (good && copies.length === 0 && dead.length > 0) goodRetriesExhausted++;
+    if (copies.length > 0 && !o.completes.has(m.key)) unrecorded.push(m.key);
     if (copies.length > 1) {
       sentTwice++;
       const recorded = Math.min(...(o.completes.get(m.key) ?? [Number.POSITIVE_INFINITY]));
@@ -109,6 +116,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     sentTwice,
     sentTwiceInWindow: inWindow,
     sentTwiceOutsideWindow: outside,
+    sentUnrecorded: unrecorded,
     deadLetteredTwice,
     drainSeconds: Math.round(o.drainMs / 100) / 10,
     drained: o.drained,
@@ -149,6 +157,7 @@ export function soakTable(f: SoakFigures): Record<string, string | number> {
     'sent twice': f.sentTwice,
     'sent twice, inside the documented window': f.sentTwiceInWindow,
     'sent twice, outside the window': f.sentTwiceOutsideWindow.length,
+    'sent but never recorded by the ledger': f.sentUnrecorded.length,
     'time to drain (s)': f.drained ? f.drainSeconds : `not drained after ${f.drainSeconds}`,
     'faults injected': faults,
     'invocations / cold starts / timeouts / kills': `${f.sandboxes.invocations} / ${f.sandboxes.coldStarts} / ${f.sandboxes.timeouts} / ${f.sandboxes.kills}`,

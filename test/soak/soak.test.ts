@@ -22,6 +22,7 @@ describe('fault-injection soak', () => {
     expect(figures.drained).toBe(true);
     expect(figures.lost).toEqual([]);
     expect(figures.sentTwiceOutsideWindow).toEqual([]);
+    expect(figures.sentUnrecorded).toEqual([]);
     expect(figures.misrouted).toEqual([]);
     // Good mail is sent, or (rarely, after maxReceiveCount receives) dead-lettered by SQS.
     expect(figures.sent + figures.goodRetriesExhausted).toBe(figures.byKind.good);
