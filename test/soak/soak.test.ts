@@ -13,7 +13,7 @@ describe('fault-injection soak', () => {
       drainTimeoutMs: 100_000,
       // Each kill costs a visibility timeout (12 s): at CI size, one of each kind (always
       // injected) and fewer random faults keep the run near a minute.
-      faultRate: 0.1,
+      faultRate: 0.08,
       killAfter250Rate: 0,
       dieBeforeAckRate: 0,
     });
