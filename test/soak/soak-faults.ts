@@ -81,8 +81,9 @@ export function createFaultInjector(
     // (before DATA). A single long stall would only trip the socket timeout (a plain retry).
     'stall-past-function-timeout': () => {
       const slow = timings.socketTimeoutMs - 150;
-      smtp.stallNext('mail', slow, 2);
-      smtp.stallNext('rcpt', slow, 6);
+      // Spread over the concurrent sessions; enough that some message gets most of them.
+      smtp.stallNext('mail', slow, 4);
+      smtp.stallNext('rcpt', slow, 12);
       return true;
     },
     'token-endpoint-failure': () => {
