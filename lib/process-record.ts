@@ -67,9 +67,8 @@ function parseBody(
 ): { ok: true; message: MailMessage } | { ok: false; reason: string } {
   const parsed = parseMailMessageJson(body);
   if (parsed.ok) return parsed;
-  const text = parsed.issues
-    .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
-    .join('; ');
+  // Each issue's message already opens with its field (`to[0] is not a valid email address: ...`).
+  const text = parsed.issues.map((i) => i.message).join('; ');
   return { ok: false, reason: `invalid message: ${text}` };
 }
 
