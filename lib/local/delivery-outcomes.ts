@@ -19,8 +19,6 @@ export interface MessageOutcome {
   reason?: string;
   /** For a retry: the delay the sender asked for. */
   delaySeconds?: number;
-  /** For a retry under a retry-delay cap (the demo): the delay this local queue applies instead. */
-  localDelaySeconds?: number;
 }
 
 /**

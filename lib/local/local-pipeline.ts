@@ -27,7 +27,6 @@ import {
   localQueueUrl,
 } from './local-defaults.ts';
 import type { LocalPipelineState } from './local-state.ts';
-import { type RetryDelayCap, startRetryDelayCap } from './retry-delay-cap.ts';
 import { type SenderLogTap, tapSenderLogs } from './sender-log-tap.ts';
 import {
   createSqsEventSource,
@@ -46,8 +45,12 @@ export interface LocalPipelineOptions {
   outboxDir?: string;
   /** @default '.local/tls' */
   tlsDir?: string;
-  /** Caps retry delays (seconds) so retries show within seconds; see retry-delay-cap.ts. @default no cap */
-  maxRetryDelaySeconds?: number;
+  /**
+   * Multiplies the sender's retry delays (`MAIL_RETRY_TIME_SCALE`, see lib/backoff.ts), so a
+   * demo shows a retry within seconds instead of the production 30 s to 15 min.
+   * @default `MAIL_RETRY_TIME_SCALE` from the environment, else 1 (production delays)
+   */
+  retryTimeScale?: number;
   /** Parallel invocations, as the mapping's maximum concurrency. @default 2 (the stack's) */
   concurrency?: number;
   /** Print the sender's own JSON log lines too. @default false */
@@ -83,28 +86,16 @@ export async function startLocalPipeline(
   try {
     const capture = mode === 'capture' ? await startCapture(options, outboxDir) : undefined;
     if (capture) stoppers.push(() => capture.stop());
-    let senderEndpoint = sqs.endpoint;
-    if (options.maxRetryDelaySeconds !== undefined) {
-      const front: RetryDelayCap = await startRetryDelayCap(
-        sqs.endpoint,
-        options.maxRetryDelaySeconds,
-      );
-      stoppers.push(() => front.stop());
-      senderEndpoint = front.endpoint;
+    setSenderEnvironment(sqs.endpoint, capture);
+    if (options.retryTimeScale !== undefined) {
+      process.env.MAIL_RETRY_TIME_SCALE = String(options.retryTimeScale);
     }
-    setSenderEnvironment(senderEndpoint, capture);
     const { handler } = (await import('../../functions/sender.ts')) as {
       handler: SqsLambdaHandler;
     };
     const tap = tapSenderLogs({ verbose: options.verbose });
     stoppers.push(async () => tap.restore());
-    const cap = options.maxRetryDelaySeconds;
-    const report = (outcome: MessageOutcome) =>
-      options.onOutcome?.(
-        cap !== undefined && outcome.delaySeconds !== undefined
-          ? { ...outcome, localDelaySeconds: Math.min(cap, outcome.delaySeconds) }
-          : outcome,
-      );
+    const report = (outcome: MessageOutcome) => options.onOutcome?.(outcome);
     const inFlight = new InFlightRecords();
     const source = startEventSource(
       sqs,

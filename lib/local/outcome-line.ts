@@ -9,14 +9,10 @@ export function formatOutcomeLine(outcome: MessageOutcome, c: Colors, now = new 
     case 'sent':
       return `${time} ${c.green('✓ sent')}${outcome.attempt > 1 ? c.green(` (attempt ${outcome.attempt})`) : ''}  ${mail}`;
     case 'retry': {
-      const local =
-        outcome.localDelaySeconds === undefined
-          ? ''
-          : `, shortened to ${outcome.localDelaySeconds}s locally`;
       const next =
         outcome.delaySeconds === undefined
           ? ''
-          : c.dim(` — next attempt in ~${outcome.delaySeconds}s${local}`);
+          : c.dim(` — next attempt in ~${outcome.delaySeconds}s`);
       return `${time} ${c.yellow(`↻ retry (attempt ${outcome.attempt})`)}  ${mail}${reason(outcome, c)}${next}`;
     }
     case 'dead-lettered':

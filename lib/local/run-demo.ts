@@ -13,8 +13,11 @@ export interface DemoOptions {
   color: Colors;
   /** Give up on samples that have not ended by then. @default 45000 */
   timeoutMs?: number;
-  /** Seconds a retry waits locally (see retry-delay-cap.ts). @default 1 */
-  retryDelaySeconds?: number;
+  /**
+   * Scale of the sender's retry delays (`MAIL_RETRY_TIME_SCALE`): 0.02 turns the 60 s floor after
+   * a throttling reply into about 2 s. @default 0.02
+   */
+  retryTimeScale?: number;
 }
 
 /**
@@ -30,7 +33,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     sqsPort: 0,
     smtp: 'capture',
     outboxDir: options.outboxDir,
-    maxRetryDelaySeconds: options.retryDelaySeconds ?? 1,
+    retryTimeScale: options.retryTimeScale ?? 0.02,
     onOutcome(outcome) {
       console.log(formatOutcomeLine(outcome, c));
       outcomes.set(outcome.sqsMessageId, [...(outcomes.get(outcome.sqsMessageId) ?? []), outcome]);

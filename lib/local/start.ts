@@ -27,13 +27,11 @@ const { formatOutcomeLine } = await import('./outcome-line.ts');
 
 const color = pc.createColors(process.stdout.isTTY === true && !('NO_COLOR' in process.env));
 const port = wholeNumber('O365_LOCAL_SQS_PORT', 65_535) ?? LOCAL_SQS_PORT;
-const maxRetryDelay = wholeNumber('O365_LOCAL_MAX_RETRY_DELAY', 43_200);
 let pipeline: LocalPipeline;
 try {
   pipeline = await startLocalPipeline({
     sqsPort: port,
     outboxDir: process.env.O365_LOCAL_OUTBOX || LOCAL_OUTBOX_DIR,
-    maxRetryDelaySeconds: maxRetryDelay,
     verbose: process.env.O365_LOCAL_VERBOSE === '1',
     onOutcome: (outcome) => console.log(formatOutcomeLine(outcome, color)),
   });

@@ -28,8 +28,8 @@ describe('local pipeline', () => {
       smtp: 'capture',
       outboxDir: join(dir, 'outbox'),
       tlsDir: join(dir, 'tls'),
-      // Retries come back at once: the test is about counting deliveries, not waiting.
-      maxRetryDelaySeconds: 0,
+      // Retries come back within a second: the test is about counting deliveries, not waiting.
+      retryTimeScale: 0.001,
       onOutcome(outcome) {
         outcomes.push(outcome);
         if (outcome.kind === 'retries-exhausted') exhausted();
