@@ -87,9 +87,9 @@ export function createFaultInjector(
       return true;
     },
     'token-endpoint-failure': () => {
-      // `unavailable` (503, temporarily_unavailable) is the transient kind; `server_error`
-      // (AADSTS50000) is classed as configuration and would park the batch for 5 minutes.
-      token.failNext('unavailable');
+      // Entra's transient answers: 503 temporarily_unavailable and 500 server_error (AADSTS50000);
+      // both are retries (test/integration/token-provider.test.ts), never configuration errors.
+      token.failNext(random() < 0.5 ? 'unavailable' : 'server_error');
       return true;
     },
     'sandbox-killed-mid-batch': () => {
