@@ -109,6 +109,7 @@ async function assemble(
     error: (message: string, attributes?: Record<string, unknown>) =>
       logger.debug(message, attributes ?? {}),
   };
+  const rateLimiter = options.rateLimiter ?? guards.rateLimiter;
   const deps: BatchDeps = {
     settings: {
       dlqUrl: config.dlqUrl,
@@ -116,14 +117,16 @@ async function assemble(
       sqsEndpoint: aws.sqsEndpoint,
       sender: config.sender,
       allowedFrom: config.allowedFrom,
-      safetyMarginMs: sendSafetyMarginMs(config.smtp.socketTimeoutMs),
+      // A limiter may hold a send back for a near slot inside the invocation: keep that time too.
+      safetyMarginMs:
+        sendSafetyMarginMs(config.smtp.socketTimeoutMs) + (rateLimiter?.maxWaitMs ?? 0),
     },
     sqs,
     openSession: () => openSmtpSession(config, { tokenProvider }, { logger: sessionLogger }),
     classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     fetchS3Object: fetchS3,
     ledger: options.ledger ?? guards.ledger,
-    rateLimiter: options.rateLimiter ?? guards.rateLimiter,
+    rateLimiter,
     logger: observability.logger,
     metrics: observability.metrics,
   };

@@ -108,4 +108,9 @@ export interface SendRateLimiter {
   ): Promise<{ ok: true } | { ok: false; retryAfterSeconds: number }>;
   /** The server throttled this mailbox: hold back all consumers for `seconds`. */
   penalize(mailbox: string, seconds: number): Promise<void>;
+  /**
+   * Longest `acquire` may wait for a near slot before answering; a caller racing a deadline keeps
+   * this much time in hand. @default 0
+   */
+  readonly maxWaitMs?: number;
 }

@@ -51,11 +51,13 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
   #penaltyScale: number;
   /** DynamoDB calls made, for the measurements in the soak and bench. */
   calls = 0;
+  readonly maxWaitMs: number;
 
   constructor(options: DynamoDbRateLimiterOptions) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#limits = resolveLimits(options);
+    this.maxWaitMs = this.#limits.maxWaitMs;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#penaltyScale = options.penaltyScale ?? 1;

@@ -24,9 +24,11 @@ export class InMemoryRateLimiter implements SendRateLimiter {
   #limits: MailboxLimits;
   #now: () => number;
   #sleep: (ms: number) => Promise<void>;
+  readonly maxWaitMs: number;
 
   constructor(options: InMemoryRateLimiterOptions = {}) {
     this.#limits = resolveLimits(options);
+    this.maxWaitMs = this.#limits.maxWaitMs;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
