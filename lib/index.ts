@@ -27,6 +27,10 @@ export {
   MailQueueError,
   QueueSendError,
 } from './errors.ts';
+export {
+  DynamoDbDeliveryLedger,
+  type DynamoDbDeliveryLedgerOptions,
+} from './ledger/dynamodb-delivery-ledger.ts';
 export { ADDRESS_PATTERN, ADDRESS_STRING_PATTERN } from './mail-address.ts';
 export {
   MAIL_MESSAGE_VERSION,
@@ -59,6 +63,12 @@ export {
   type SendOptions,
 } from './producer.ts';
 export {
+  DynamoDbRateLimiter,
+  type DynamoDbRateLimiterOptions,
+} from './rate-limit/dynamodb-rate-limiter.ts';
+export { InMemoryRateLimiter } from './rate-limit/in-memory-rate-limiter.ts';
+export type { SendRateLimits } from './rate-limit/send-rate-limits.ts';
+export {
   loadSenderConfigWithSecrets,
   type ResolveSecretsOptions,
   resolveSecrets,
@@ -83,4 +93,16 @@ export {
   type SmtpSessionOptions,
   type SmtpSessionStats,
 } from './smtp/smtp-session.ts';
-export type { MailAddress, MailAttachment, MailMessage } from './types.ts';
+export type {
+  DeliveryLedger,
+  FailureClass,
+  LedgerClaim,
+  MailAddress,
+  MailAttachment,
+  MailMessage,
+  MailSession,
+  SendOutcome,
+  SendRateLimiter,
+  SmtpReply,
+  TokenProvider,
+} from './types.ts';
