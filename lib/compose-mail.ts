@@ -4,7 +4,7 @@
  * (nodemailer drops the Bcc header unless `keepBcc` is set, which we never set).
  */
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { MailAttachment, MailMessage } from './types.ts';
 
@@ -113,6 +113,7 @@ function classifyS3Error(err: unknown, what: string): LoadResult {
 /** A {@link S3ObjectFetcher} over a real S3 client (GetObject, whole body in memory). */
 export function s3ObjectFetcher(client: S3Client): S3ObjectFetcher {
   return async ({ bucket, key }) => {
+    const { GetObjectCommand } = await import('./s3-client.ts');
     const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!response.Body) throw new Error(`empty body for s3://${bucket}/${key}`);
     return response.Body.transformToByteArray();

@@ -4,7 +4,7 @@
  * client and, only when a message needs it, the S3 client. Nothing here holds per-invocation state;
  * each batch gets its own SMTP session from `processBatch`.
  */
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createTokenProvider } from './auth/token-provider.ts';
@@ -93,8 +93,12 @@ async function assemble(
   const sqs = new SQSClient(clientConfig);
   const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
   let s3: S3Client | undefined;
-  const fetchS3 = (location: { bucket: string; key: string }) => {
-    s3 ??= new S3Client(clientConfig);
+  // Loaded on the first attachment from S3, not at cold start (see lib/s3-client.ts).
+  const fetchS3 = async (location: { bucket: string; key: string }) => {
+    if (!s3) {
+      const { S3Client: Client } = await import('./s3-client.ts');
+      s3 = new Client(clientConfig);
+    }
     return s3ObjectFetcher(s3)(location);
   };
 
