@@ -1,0 +1,64 @@
+import type { Metafile } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { esbuildOptionsFromBundling, topContributors } from '../../scripts/bench/cold-start.ts';
+
+describe('the bench builds the sender as NodejsFunction would', () => {
+  it('bundles the SDK when the stack says so, and can flip it for the comparison', () => {
+    const stack = { bundleAwsSDK: true, externalModules: [], minify: true };
+    expect(esbuildOptionsFromBundling(stack).external).toEqual([]);
+    expect(esbuildOptionsFromBundling(stack, { bundleAwsSdk: false }).external).toEqual([
+      '@aws-sdk/*',
+    ]);
+  });
+
+  it('leaves @aws-sdk/* external by default, as CDK does for Node 18+ runtimes', () => {
+    expect(esbuildOptionsFromBundling({}).external).toEqual(['@aws-sdk/*']);
+    expect(esbuildOptionsFromBundling({}, { bundleAwsSdk: true }).external).toEqual([]);
+  });
+
+  it('passes format, minify, banner and main fields through', () => {
+    const options = esbuildOptionsFromBundling({
+      format: 'esm' as never,
+      minify: true,
+      banner: '/* b */',
+      mainFields: ['module', 'main'],
+    });
+    expect(options).toMatchObject({
+      format: 'esm',
+      minify: true,
+      banner: { js: '/* b */' },
+      mainFields: ['module', 'main'],
+      platform: 'node',
+      bundle: true,
+    });
+  });
+});
+
+describe('bundle contributors', () => {
+  it('groups output bytes by the innermost package, project files apart', () => {
+    const metafile = {
+      inputs: {},
+      outputs: {
+        'out.mjs': {
+          bytes: 0,
+          imports: [],
+          exports: [],
+          inputs: {
+            'node_modules/@azure/msal-node/dist/a.mjs': { bytesInOutput: 10 },
+            'node_modules/@azure/msal-node/node_modules/jsonwebtoken/index.js': {
+              bytesInOutput: 7,
+            },
+            'node_modules/nodemailer/dist/esm/x.js': { bytesInOutput: 30 },
+            'lib/config.ts': { bytesInOutput: 5 },
+          },
+        },
+      },
+    } as unknown as Metafile;
+    expect(topContributors(metafile)).toEqual([
+      { name: 'nodemailer', bytes: 30 },
+      { name: '@azure/msal-node', bytes: 10 },
+      { name: 'jsonwebtoken', bytes: 7 },
+      { name: 'this project', bytes: 5 },
+    ]);
+  });
+});
