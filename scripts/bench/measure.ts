@@ -1,10 +1,10 @@
 /**
  * Runs one variant: fresh token endpoint and Office 365 emulator (so their counters belong to this
  * variant alone), a fresh queue pre-filled with the messages, then the variant in its own child
- * process. Checks the run really delivered every message: a bench that silently sends nothing
+ * process(es). Checks the run really delivered every message: a bench that silently sends nothing
  * would report wonderful numbers.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { startOffice365Smtp } from '../../test/emulators/office365-smtp.ts';
@@ -15,6 +15,7 @@ import type { VariantResult } from './results.ts';
 import {
   benchMessageBody,
   VARIANT_INPUT_ENV,
+  type VariantCommand,
   type VariantInput,
   type VariantReport,
 } from './variant-protocol.ts';
@@ -139,9 +140,53 @@ export interface InstancesResult {
   maxRssKb: number;
 }
 
+function forkInstance(file: string, input: VariantInput): ChildProcess {
+  return fork(file, [], {
+    env: {
+      ...process.env,
+      [VARIANT_INPUT_ENV]: JSON.stringify(input),
+      AWS_REGION: input.region,
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+    },
+    // The variants' own logs are not the bench's output; keep the tail of stderr for errors.
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+}
+
+/** Resolves with the child's final figures; rejects with why it has none. */
+function finalReport(
+  child: ChildProcess,
+  name: string,
+  timeoutMs: number,
+  onReport: (report: VariantReport) => void,
+): Promise<DoneReport> {
+  return new Promise<DoneReport>((resolve, reject) => {
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4000);
+    });
+    let last: VariantReport | undefined;
+    child.on('message', (report: VariantReport) => {
+      last = report;
+      onReport(report);
+    });
+    child.on('exit', (code, signal) => {
+      if (last?.kind === 'done') return resolve(last);
+      const why =
+        last?.kind === 'failed'
+          ? last.error
+          : signal === 'SIGKILL'
+            ? `no result within ${timeoutMs / 1000} s`
+            : `exited with ${code ?? signal} and no result`;
+      reject(new BenchBreakage(`variant ${name} failed: ${why}\n--- stderr (tail) ---\n${stderr}`));
+    });
+  });
+}
+
 /**
  * Starts `instances` children, lets them all set up, starts them together, and stops them all
- * once `expected` messages were deleted between them.
+ * once `input.messages` were deleted between them.
  */
 async function runInstances(
   variant: VariantName,
@@ -150,79 +195,51 @@ async function runInstances(
   timeoutMs: number,
 ): Promise<InstancesResult> {
   const file = fileURLToPath(new URL(`./variant-${variant}.ts`, import.meta.url));
-  const children = Array.from({ length: instances }, () =>
-    fork(file, [], {
-      env: {
-        ...process.env,
-        [VARIANT_INPUT_ENV]: JSON.stringify(input),
-        AWS_REGION: input.region,
-        AWS_ACCESS_KEY_ID: 'bench',
-        AWS_SECRET_ACCESS_KEY: 'bench',
-      },
-      // The variants' own logs are not the bench's output; keep the tail of stderr for errors.
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    }),
-  );
+  const children = Array.from({ length: instances }, () => forkInstance(file, input));
+  const tell = (command: VariantCommand) => {
+    for (const child of children) if (child.connected) child.send(command);
+  };
   let ready = 0;
   let deleted = 0;
-  const stopAll = () => {
-    for (const child of children) if (child.connected) child.send({ kind: 'stop' });
+  const onReport = (report: VariantReport) => {
+    if (report.kind === 'ready' && ++ready === instances) tell({ kind: 'go' });
+    if (report.kind === 'progress' && (deleted += report.sent) >= input.messages) {
+      tell({ kind: 'stop' });
+    }
+    if (report.kind === 'failed') tell({ kind: 'stop' });
   };
   const timer = setTimeout(() => {
     for (const child of children) child.kill('SIGKILL');
   }, timeoutMs);
   try {
     const reports = await Promise.all(
-      children.map(
-        (child, index) =>
-          new Promise<DoneReport>((resolve, reject) => {
-            let stderr = '';
-            child.stderr?.on('data', (chunk: Buffer) => {
-              stderr = (stderr + chunk.toString()).slice(-4000);
-            });
-            let last: VariantReport | undefined;
-            child.on('message', (report: VariantReport) => {
-              last = report;
-              if (report.kind === 'ready' && ++ready === instances) {
-                for (const c of children) c.send({ kind: 'go' });
-              }
-              if (report.kind === 'progress') {
-                deleted += report.sent;
-                if (deleted >= input.messages) stopAll();
-              }
-              if (report.kind === 'failed') stopAll();
-            });
-            child.on('exit', (code, signal) => {
-              if (last?.kind === 'done') return resolve(last);
-              const why =
-                last?.kind === 'failed'
-                  ? last.error
-                  : signal === 'SIGKILL'
-                    ? `no result within ${timeoutMs / 1000} s`
-                    : `exited with ${code ?? signal} and no result`;
-              const name = instances > 1 ? `${variant} (instance ${index + 1})` : variant;
-              reject(
-                new BenchBreakage(
-                  `variant ${name} failed: ${why}\n--- stderr (tail) ---\n${stderr}`,
-                ),
-              );
-            });
-          }),
+      children.map((child, index) =>
+        finalReport(
+          child,
+          instances > 1 ? `${variant} (instance ${index + 1})` : variant,
+          timeoutMs,
+          onReport,
+        ),
       ),
     );
-    return {
-      instances,
-      sent: sum(reports.map((r) => r.sent)),
-      batches: sum(reports.map((r) => r.batches)),
-      elapsedMs:
-        Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt)),
-      cpuMs: sum(reports.map((r) => r.cpuMs)),
-      maxRssKb: Math.max(...reports.map((r) => r.maxRssKb)),
-    };
+    return combine(reports);
   } finally {
     clearTimeout(timer);
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   }
+}
+
+/** Instances ran side by side: time spans all of them, CPU adds up, memory is per process. */
+function combine(reports: DoneReport[]): InstancesResult {
+  return {
+    instances: reports.length,
+    sent: sum(reports.map((r) => r.sent)),
+    batches: sum(reports.map((r) => r.batches)),
+    elapsedMs:
+      Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt)),
+    cpuMs: sum(reports.map((r) => r.cpuMs)),
+    maxRssKb: Math.max(...reports.map((r) => r.maxRssKb)),
+  };
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
