@@ -202,9 +202,13 @@ async function runInstances(
   let ready = 0;
   let deleted = 0;
   const onReport = (report: VariantReport) => {
-    if (report.kind === 'ready' && ++ready === instances) tell({ kind: 'go' });
-    if (report.kind === 'progress' && (deleted += report.sent) >= input.messages) {
-      tell({ kind: 'stop' });
+    if (report.kind === 'ready') {
+      ready += 1;
+      if (ready === instances) tell({ kind: 'go' });
+    }
+    if (report.kind === 'progress') {
+      deleted += report.sent;
+      if (deleted >= input.messages) tell({ kind: 'stop' });
     }
     if (report.kind === 'failed') tell({ kind: 'stop' });
   };
