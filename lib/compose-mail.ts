@@ -113,7 +113,7 @@ function classifyS3Error(err: unknown, what: string): LoadResult {
 /** A {@link S3ObjectFetcher} over a real S3 client (GetObject, whole body in memory). */
 export function s3ObjectFetcher(client: S3Client): S3ObjectFetcher {
   return async ({ bucket, key }) => {
-    const { GetObjectCommand } = await import('./s3-client.ts');
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     if (!response.Body) throw new Error(`empty body for s3://${bucket}/${key}`);
     return response.Body.transformToByteArray();

@@ -93,10 +93,11 @@ async function assemble(
   const sqs = new SQSClient(clientConfig);
   const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
   let s3: S3Client | undefined;
-  // Loaded on the first attachment from S3, not at cold start (see lib/s3-client.ts).
+  // Loaded on the first attachment from S3, not at cold start; in Lambda it comes from the
+  // runtime's SDK (infra/sender-bundling.ts, RUNTIME_SDK_MODULES).
   const fetchS3 = async (location: { bucket: string; key: string }) => {
     if (!s3) {
-      const { S3Client: Client } = await import('./s3-client.ts');
+      const { S3Client: Client } = await import('@aws-sdk/client-s3');
       s3 = new Client(clientConfig);
     }
     return s3ObjectFetcher(s3)(location);
