@@ -156,6 +156,13 @@ export interface MailSenderProps {
    */
   readonly oldestMessageAgeThreshold?: Duration;
   /**
+   * The `service` name of the sender's logs and the dimension of its metrics, which the alarms
+   * and dashboard read. Give each `MailSender` in one account and region its own, or their
+   * metrics mix and one's configuration error raises the other's alarm.
+   * @default 'o365-mail-queue'
+   */
+  readonly serviceName?: string;
+  /**
    * More environment for the function (`SMTP_TLS`, `O365_SCOPE`, ...). Secret values are refused:
    * they belong in the secret.
    * @default - none
@@ -186,8 +193,8 @@ export const MAIL_SENDER_DEFAULTS = {
   deliveryLedgerTtl: Duration.days(7),
   sendRateLimit: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
   logRetention: RetentionDays.ONE_MONTH,
-  // The `service` dimension the sender's metrics carry: lib/observability.ts passes it to
-  // Powertools explicitly (an explicit name wins over POWERTOOLS_SERVICE_NAME), so it is fixed.
+  // The `service` dimension of the sender's metrics (POWERTOOLS_SERVICE_NAME, read by
+  // lib/observability.ts).
   serviceName: 'o365-mail-queue',
   oldestMessageAgeThreshold: Duration.minutes(30),
 } as const;

@@ -93,7 +93,7 @@ export class MailSender extends Construct {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       fn: this.fn,
-      serviceName: DEFAULTS.serviceName,
+      serviceName: props.serviceName ?? DEFAULTS.serviceName,
       oldestMessageAgeThreshold:
         props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold,
       alarmTopic: props.alarmTopic,
@@ -190,7 +190,7 @@ export class MailSender extends Construct {
       SMTP_PORT: String(props.smtpPort ?? DEFAULTS.smtpPort),
       SMTP_AUTH: smtpAuth,
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
-      POWERTOOLS_SERVICE_NAME: DEFAULTS.serviceName,
+      POWERTOOLS_SERVICE_NAME: props.serviceName ?? DEFAULTS.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
       ...props.environment,

@@ -35,10 +35,13 @@ export interface Observability {
  * `POWERTOOLS_METRICS_DISABLED=true` (or `POWERTOOLS_DEV=true`) to keep EMF lines off stdout;
  * counting still works, only the flush prints nothing.
  */
-export function createObservability(): Observability {
+export function createObservability(env: NodeJS.ProcessEnv = process.env): Observability {
+  // One name per deployment (the construct sets it): metrics and alarms of two MailSenders in one
+  // account must not mix.
+  const serviceName = env.POWERTOOLS_SERVICE_NAME?.trim() || SERVICE_NAME;
   return {
-    logger: new Logger({ serviceName: SERVICE_NAME }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+    logger: new Logger({ serviceName }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
   };
 }
 

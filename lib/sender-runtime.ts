@@ -63,7 +63,7 @@ export async function createSenderRuntime(
   env: NodeJS.ProcessEnv,
   options: SenderRuntimeOptions = {},
 ): Promise<SenderRuntime> {
-  const observability = options.observability ?? createObservability();
+  const observability = options.observability ?? createObservability(env);
   try {
     return await assemble(env, options, observability);
   } catch (err) {

@@ -30,6 +30,22 @@ describe('MailSender variants', () => {
     ]);
   });
 
+  it('two senders in one stack keep their metrics apart: each its own service name, env and alarm dimension', () => {
+    const stack = newStack();
+    new MailSender(stack, 'Billing', senderProps({ serviceName: 'billing-mail' }));
+    new MailSender(stack, 'Alerts', senderProps({ serviceName: 'alerts-mail' }));
+    const template = Template.fromStack(stack);
+    for (const name of ['billing-mail', 'alerts-mail']) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: name }) },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ConfigErrors',
+        Dimensions: [{ Name: 'service', Value: name }],
+      });
+    }
+  });
+
   it('customer-managed key: queues use it, the function and producers get exactly the KMS calls they need', () => {
     const stack = newStack();
     const key = new Key(stack, 'QueueKey', { enableKeyRotation: true });
