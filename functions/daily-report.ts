@@ -22,7 +22,8 @@ const queue = new MailQueue({ queueUrl: required('MAIL_QUEUE_URL') });
 const source = cloudWatchDailyFigures({
   client: new CloudWatchClient({}),
   namespace: METRICS_NAMESPACE,
-  serviceName: SERVICE_NAME,
+  // The sender's metric dimension; the stack sets it when the sender has a name of its own.
+  serviceName: process.env.MAIL_SENDER_SERVICE_NAME || SERVICE_NAME,
 });
 const to = required('REPORT_TO').split(',');
 

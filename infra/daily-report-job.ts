@@ -68,6 +68,7 @@ export class DailyReportJob extends Construct {
       environment: {
         MAIL_QUEUE_URL: props.mailSender.queue.queueUrl,
         REPORT_TO: props.to.join(','),
+        MAIL_SENDER_SERVICE_NAME: props.mailSender.serviceName,
         POWERTOOLS_SERVICE_NAME: 'o365-mail-daily-report',
         NODE_OPTIONS: '--enable-source-maps',
       },

@@ -59,11 +59,14 @@ export class MailSender extends Construct {
   readonly monitoring: MailSenderMonitoring;
   /** The ledger and rate-limit table; `undefined` when both are turned off. */
   readonly deliveryState: DeliveryStateTable | undefined;
+  /** The `service` dimension of the sender's metrics (see {@link MailSenderProps.serviceName}). */
+  readonly serviceName: string;
   readonly #encryptionKey: IKey | undefined;
 
   constructor(scope: Construct, id: string, props: MailSenderProps) {
     super(scope, id);
     validateMailSenderProps(props);
+    this.serviceName = props.serviceName ?? DEFAULTS.serviceName;
     const smtpAuth = props.smtpAuth ?? DEFAULTS.smtpAuth;
     this.#encryptionKey = props.encryptionKey;
     [this.queue, this.deadLetterQueue] = this.#createQueues(props);
@@ -93,7 +96,7 @@ export class MailSender extends Construct {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
       fn: this.fn,
-      serviceName: props.serviceName ?? DEFAULTS.serviceName,
+      serviceName: this.serviceName,
       oldestMessageAgeThreshold:
         props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold,
       alarmTopic: props.alarmTopic,
@@ -190,7 +193,7 @@ export class MailSender extends Construct {
       SMTP_PORT: String(props.smtpPort ?? DEFAULTS.smtpPort),
       SMTP_AUTH: smtpAuth,
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
-      POWERTOOLS_SERVICE_NAME: props.serviceName ?? DEFAULTS.serviceName,
+      POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
       ...props.environment,

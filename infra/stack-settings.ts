@@ -61,6 +61,11 @@ export const stackSettingsSchema = z
     maxConcurrency: count(2, 1000).optional(),
     maxReceiveCount: count(1, 1000).optional(),
     oldestMessageAgeMinutes: count(1, 20_160).optional(),
+    /** The sender's metric `service` name; one per stack when several share an account. */
+    serviceName: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/)
+      .optional(),
     /** Turns on the scheduled daily report job (the example producer). */
     dailyReport: bool.default(false),
     /** Recipients of the daily report; required with `dailyReport`. */

@@ -56,6 +56,7 @@ describe('MailQueueStack', () => {
       oldestMessageAgeMinutes: '10',
       smtpHost: 'smtp.contoso.com',
       alarmEmail: 'ops@contoso.com',
+      serviceName: 'billing-mail',
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 5,
@@ -70,7 +71,16 @@ describe('MailQueueStack', () => {
       Threshold: 600,
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SMTP_HOST: 'smtp.contoso.com' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          SMTP_HOST: 'smtp.contoso.com',
+          POWERTOOLS_SERVICE_NAME: 'billing-mail',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ConfigErrors',
+      Dimensions: [{ Name: 'service', Value: 'billing-mail' }],
     });
     template.hasResourceProperties('AWS::SNS::Subscription', { Endpoint: 'ops@contoso.com' });
   });
@@ -114,6 +124,8 @@ describe('MailQueueStack with the daily report job', () => {
         Variables: Match.objectLike({
           MAIL_QUEUE_URL: stack.resolve(stack.mailSender.queue.queueUrl),
           REPORT_TO: 'reports@contoso.com,cfo@contoso.com',
+          // The report reads the sender's metrics under the sender's own service name.
+          MAIL_SENDER_SERVICE_NAME: stack.mailSender.serviceName,
         }),
       },
     });
