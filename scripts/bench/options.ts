@@ -6,7 +6,7 @@ export interface BenchOptions {
   messages: number;
   /** Messages per SQS receive / handler invocation (SQS allows at most 10). @default 10 */
   batch: number;
-  /** Latency the Office 365 emulator adds to every SMTP reply, standing in for the network. @default 20 (2 with `--smoke`) */
+  /** Latency the Office 365 emulator adds before its greeting and each AUTH, MAIL, RCPT and end-of-DATA reply, standing in for the network. @default 20 (2 with `--smoke`) */
   delayMs: number;
   /**
    * Concurrent invocations of (a) and pooled connections of (c): the same number of SMTP sessions

@@ -94,7 +94,7 @@ export function formatReport(result: BenchResult): string {
   const { settings, machine } = result;
   const parts = [
     `o365-mail-queue bench — ${machine.date}, ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, Node ${machine.node}`,
-    `${settings.messages} messages per variant, batches of ${settings.batch}, ${settings.delayMs} ms added to every SMTP reply, ` +
+    `${settings.messages} messages per variant, batches of ${settings.batch}, ${settings.delayMs} ms before the greeting and each AUTH, MAIL, RCPT and end-of-DATA reply, ` +
       `${settings.concurrency} SMTP sessions at once for (a) and (c)` +
       (settings.rounds > 1 ? `, median of ${settings.rounds} interleaved rounds` : '') +
       (settings.smoke ? ' (SMOKE: proves the bench runs, timings mean nothing)' : ''),
