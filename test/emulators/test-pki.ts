@@ -1,8 +1,14 @@
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import {
+  CA_EXTENSIONS,
+  issueCertificate,
+  LOOPBACK_SERVER_EXTENSIONS,
+  rsaKeyPair,
+} from '../../lib/local/certificate-issuer.ts';
 
 /** A throwaway PKI for tests: one CA, a server certificate for 127.0.0.1/::1/localhost, a client certificate. */
 export interface TestPki {
@@ -34,42 +40,6 @@ const FILES = {
   clientKey: 'client-key.pem',
 } as const;
 
-interface KeyPair {
-  privatePem: string;
-  forgePublic: forge.pki.PublicKey;
-  forgePrivate: forge.pki.rsa.PrivateKey;
-}
-
-// node:crypto generates RSA keys natively in milliseconds; forge's pure-JS keygen takes seconds.
-function rsaKeyPair(): KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  return {
-    privatePem,
-    forgePublic: forge.pki.publicKeyFromPem(publicPem),
-    forgePrivate: forge.pki.privateKeyFromPem(privatePem) as forge.pki.rsa.PrivateKey,
-  };
-}
-
-function newCertificate(
-  keys: KeyPair,
-  commonName: string,
-  issuer: forge.pki.CertificateField[] | null,
-): forge.pki.Certificate {
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.forgePublic;
-  // Positive serial: a leading 0x01 keeps the DER INTEGER from being read as negative.
-  cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
-  const now = Date.now();
-  cert.validity.notBefore = new Date(now - 60 * 60 * 1000);
-  cert.validity.notAfter = new Date(now + 7 * 24 * 60 * 60 * 1000);
-  const subject = [{ name: 'commonName', value: commonName }];
-  cert.setSubject(subject);
-  cert.setIssuer(issuer ?? subject);
-  return cert;
-}
-
 function certDer(cert: forge.pki.Certificate): Buffer {
   return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
 }
@@ -77,40 +47,35 @@ function certDer(cert: forge.pki.Certificate): Buffer {
 /** Generates the PKI into `dir` (created if missing) and returns it. Takes well under a second. */
 export function createTestPki(dir: string): TestPki {
   mkdirSync(dir, { recursive: true });
+  const lifetime = { backdateMs: 60 * 60 * 1000, validMs: 7 * 24 * 60 * 60 * 1000 };
   const caKeys = rsaKeyPair();
-  const ca = newCertificate(caKeys, 'o365-mail-queue test CA', null);
-  ca.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
-    { name: 'subjectKeyIdentifier' },
-  ]);
-  ca.sign(caKeys.forgePrivate, forge.md.sha256.create());
-
+  const ca = issueCertificate({
+    keys: caKeys,
+    commonName: 'o365-mail-queue test CA',
+    extensions: CA_EXTENSIONS,
+    ...lifetime,
+  });
+  const issuer = { certificate: ca, keys: caKeys };
   const serverKeys = rsaKeyPair();
-  const server = newCertificate(serverKeys, 'localhost', ca.subject.attributes);
-  server.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    {
-      name: 'subjectAltName',
-      altNames: [
-        { type: 7, ip: '127.0.0.1' },
-        { type: 7, ip: '::1' },
-        { type: 2, value: 'localhost' },
-      ],
-    },
-  ]);
-  server.sign(caKeys.forgePrivate, forge.md.sha256.create());
-
+  const server = issueCertificate({
+    keys: serverKeys,
+    commonName: 'localhost',
+    issuer,
+    extensions: LOOPBACK_SERVER_EXTENSIONS,
+    ...lifetime,
+  });
   const clientKeys = rsaKeyPair();
-  const client = newCertificate(clientKeys, 'o365-mail-queue test client', ca.subject.attributes);
-  client.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, critical: true },
-    { name: 'extKeyUsage', clientAuth: true },
-  ]);
-  client.sign(caKeys.forgePrivate, forge.md.sha256.create());
+  const client = issueCertificate({
+    keys: clientKeys,
+    commonName: 'o365-mail-queue test client',
+    issuer,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+    ...lifetime,
+  });
 
   const pki: TestPki = {
     dir,
