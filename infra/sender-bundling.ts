@@ -18,7 +18,7 @@ export const functionEntries = {
  * SDK modules taken from the Lambda runtime's own AWS SDK v3 instead of the bundle: every one is
  * reached only through a lazy `import()`, so a cold start never loads it, and each costs bundle
  * bytes (measured with the bench's metafile breakdown: 1117 KB → 815 KB without them).
- * - `@aws-sdk/client-s3`: loaded on the first attachment stored in S3 (`lib/s3-client.ts`); most
+ * - `@aws-sdk/client-s3`: loaded with `import()` on the first attachment stored in S3; most
  *   batches have none, and GetObject is an API that does not move under us.
  * - the credential providers past the environment one, and the STS/SSO clients they use: Lambda
  *   hands the role's credentials to the function in `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/

@@ -31,8 +31,8 @@ export interface BackoffOptions {
    */
   random?: () => number;
   /**
-   * Multiplies every delay (base, cap and floor). Only for tests and the soak, which must run
-   * minutes of retries in seconds; production leaves it at 1.
+   * Multiplies every delay (base, cap and floor). Only for tests, the soak and the local demo,
+   * which must run minutes of retries in seconds; production leaves it at 1.
    * @default `MAIL_RETRY_TIME_SCALE` from the environment, else 1
    */
   timeScale?: number;
@@ -69,8 +69,8 @@ export function receiveCountOf(attributes: { ApproximateReceiveCount?: string })
 }
 
 /**
- * `MAIL_RETRY_TIME_SCALE` (a number in (0, 1]; default 1): the soak and tests shrink retry delays
- * and throttling pauses with it. Read on each call so a test can set it after import.
+ * `MAIL_RETRY_TIME_SCALE` (a number in (0, 1]; default 1): the soak, tests and the local demo
+ * shrink retry delays and throttling pauses with it. Read on each call so a test can set it after import.
  */
 export function retryTimeScale(env: NodeJS.ProcessEnv = process.env): number {
   const scale = Number(env.MAIL_RETRY_TIME_SCALE);
