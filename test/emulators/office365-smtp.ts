@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { SMTPServerSession } from 'smtp-server';
 import { DecoratedSmtpServer } from './decorated-smtp-server.ts';
+import { type LatencyRelay, startLatencyRelay } from './latency-relay.ts';
 import { MailboxSessions } from './mailbox-sessions.ts';
 import type { AuthRefusal, MailboxOptions } from './office365-auth.ts';
 import { decorateConnection } from './office365-connection.ts';
@@ -48,11 +49,19 @@ export interface Office365SmtpOptions {
    */
   sessionsPerMailbox?: number;
   /**
-   * Delay before the greeting and before each answer to AUTH, MAIL, RCPT and the end of DATA: stands
-   * in for network latency in the bench. EHLO, STARTTLS, NOOP, RSET and QUIT are answered at once.
-   * @default 0
+   * Delay before the greeting and before each answer to AUTH, MAIL, RCPT and the end of DATA, inside
+   * the server: a delayed reply holds the session, so pipelined commands are answered one delay
+   * after another (a slow server, not a far one). EHLO, STARTTLS, NOOP, RSET and QUIT are answered
+   * at once. For a far network use `networkLatencyMs`. @default 0
    */
   replyDelayMs?: number;
+  /**
+   * A far network: every byte the server sends (greeting, every reply, the TLS handshake's server
+   * flights, its FIN) reaches the client this much later, in order, without holding the server
+   * back, so one round trip costs one latency and a pipelined MAIL/RCPT/DATA costs one in all.
+   * When set, `port` is a relay's (`latency-relay.ts`); counters stay the server's. @default 0
+   */
+  networkLatencyMs?: number;
   /** Accepted `aud` of XOAUTH2 tokens. @default 'https://outlook.office365.com' */
   audience?: string;
   /** Clock for rate windows and token expiry (ms since epoch). @default Date.now */
@@ -64,6 +73,7 @@ export interface Office365SmtpOptions {
 /** A running Office 365-like SMTP server on 127.0.0.1. */
 export interface Office365Smtp {
   host: '127.0.0.1';
+  /** Where clients connect: the latency relay's port when `networkLatencyMs` is set. */
   port: number;
   /** True when started with `implicitTls`. */
   secure: boolean;
@@ -103,6 +113,7 @@ export async function startOffice365Smtp(
   options: Office365SmtpOptions = {},
 ): Promise<Office365Smtp> {
   const now = options.now ?? Date.now;
+  const latencyMs = options.networkLatencyMs ?? 0;
   const startTls = options.startTls ?? true;
   const implicitTls = options.implicitTls ?? false;
   const mailboxes = options.mailboxes
@@ -210,12 +221,18 @@ export async function startOffice365Smtp(
 
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    // Behind a relay the server takes a free port; the relay gets the one asked for.
+    server.listen(latencyMs > 0 ? 0 : (options.port ?? 0), '127.0.0.1', () => resolve());
   });
+  const serverPort = (server.server.address() as { port: number }).port;
+  const relay: LatencyRelay | undefined =
+    latencyMs > 0
+      ? await startLatencyRelay({ targetPort: serverPort, latencyMs, port: options.port })
+      : undefined;
 
   return {
     host: '127.0.0.1',
-    port: (server.server.address() as { port: number }).port,
+    port: relay?.port ?? serverPort,
     secure: implicitTls,
     stats,
     messages,
@@ -262,7 +279,8 @@ export async function startOffice365Smtp(
       messageRate.clear();
       recipientRate.clear();
     },
-    stop() {
+    async stop() {
+      await relay?.stop();
       scheduler.cancelAll();
       for (const socket of sockets.values()) socket.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
