@@ -39,6 +39,18 @@ export const RUNTIME_SDK_MODULES = [
 ] as const;
 
 /**
+ * Packages replaced in the bundle (esbuild `alias`), as paths relative to {@link projectRoot}, the
+ * directory `NodejsFunction` runs esbuild in (esbuild resolves an alias from its working directory).
+ * - `jsonwebtoken` → `lib/bundle/jsonwebtoken-sign.ts`: MSAL node uses the package for one call,
+ *   signing the client assertion of a certificate credential; the stand-in does that call with
+ *   `node:crypto` and spares the bundle jsonwebtoken, jws, jwa, semver, ms and lodash.* (58 KB).
+ *   Tests and local runs keep the real package; test/unit/jsonwebtoken-sign.test.ts compares both.
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  jsonwebtoken: './lib/bundle/jsonwebtoken-sign.ts',
+};
+
+/**
  * esbuild options for every function of this app. Exported so `scripts/bench.ts` measures the
  * bundle exactly as the stack builds it.
  *
@@ -51,6 +63,7 @@ export const RUNTIME_SDK_MODULES = [
  *   keeps only the SQS, DynamoDB and Secrets Manager clients we import, minified, which loads
  *   faster than resolving the runtime's full SDK from disk (the bench measured 93 ms vs 162 ms).
  *   Only the lazily loaded parts in {@link RUNTIME_SDK_MODULES} come from the runtime.
+ * - {@link BUNDLE_ALIASES} replace packages a stand-in does with less code.
  * - `forceDockerBundling: false`: these machines (and most CI) have no Docker; the `esbuild`
  *   devDependency is used.
  */
@@ -64,6 +77,10 @@ export const lambdaBundling: BundlingOptions = {
   sourcesContent: false,
   bundleAwsSDK: true,
   externalModules: [...RUNTIME_SDK_MODULES],
+  // CDK renders each entry as `--alias:<package>=<path>` (toCliArgsArray in bundling.js).
+  esbuildArgs: {
+    '--alias': Object.entries(BUNDLE_ALIASES).map(([name, path]) => `${name}=${path}`),
+  },
   banner:
     "import { createRequire as __o365CreateRequire } from 'node:module'; const require = __o365CreateRequire(import.meta.url);",
   forceDockerBundling: false,
@@ -86,6 +103,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcemap: lambdaBundling.sourceMap,
     sourcesContent: lambdaBundling.sourcesContent,
     external: lambdaBundling.externalModules,
+    alias: { ...BUNDLE_ALIASES },
     banner: { js: lambdaBundling.banner ?? '' },
     absWorkingDir: projectRoot,
   };

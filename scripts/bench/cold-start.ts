@@ -70,8 +70,31 @@ export function esbuildOptionsFromBundling(
     footer: bundling.footer ? { js: bundling.footer } : undefined,
     mainFields: bundling.mainFields,
     inject: bundling.inject,
+    alias: aliasesFromEsbuildArgs(bundling.esbuildArgs),
     logLevel: 'warning',
   };
+}
+
+/**
+ * `esbuildArgs` as CDK renders them (`--alias: ['a=./b']` → `--alias:a=./b`), as esbuild's `alias`
+ * option. Any other flag is refused: the bench would otherwise time a bundle the stack does not build.
+ */
+export function aliasesFromEsbuildArgs(
+  args: BundlingOptions['esbuildArgs'],
+): Record<string, string> | undefined {
+  if (!args) return undefined;
+  const alias: Record<string, string> = {};
+  for (const [flag, value] of Object.entries(args)) {
+    if (flag !== '--alias' || typeof value === 'boolean') {
+      throw new Error(`cold-start bench: esbuildArgs ${flag} is not translated; add it here`);
+    }
+    for (const entry of [value].flat()) {
+      const at = entry.indexOf('=');
+      if (at <= 0) throw new Error(`cold-start bench: --alias:${entry} is not name=path`);
+      alias[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+  }
+  return Object.keys(alias).length > 0 ? alias : undefined;
 }
 
 interface Built {

@@ -1,5 +1,6 @@
 import type { Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { esbuildOptions, functionEntries, lambdaBundling } from '../../infra/sender-bundling.ts';
 import { esbuildOptionsFromBundling, topContributors } from '../../scripts/bench/cold-start.ts';
 
 describe('the bench builds the sender as NodejsFunction would', () => {
@@ -60,5 +61,29 @@ describe('bundle contributors', () => {
       { name: 'jsonwebtoken', bytes: 7 },
       { name: 'this project', bytes: 5 },
     ]);
+  });
+});
+
+describe('esbuildArgs, as CDK hands them to the esbuild CLI', () => {
+  it('turns --alias entries into esbuild aliases, the same the stack and esbuildOptions use', () => {
+    expect(
+      esbuildOptionsFromBundling({ esbuildArgs: { '--alias': ['a=./x.ts', 'b=c'] } }).alias,
+    ).toEqual({ a: './x.ts', b: 'c' });
+    expect(esbuildOptionsFromBundling({ esbuildArgs: { '--alias': 'a=./x.ts' } }).alias).toEqual({
+      a: './x.ts',
+    });
+    expect(esbuildOptionsFromBundling(lambdaBundling).alias).toEqual(
+      esbuildOptions(functionEntries.sender, 'out.mjs').alias,
+    );
+    expect(esbuildOptionsFromBundling(lambdaBundling).alias).toHaveProperty('jsonwebtoken');
+  });
+
+  it('refuses flags it does not translate rather than timing another bundle', () => {
+    expect(() => esbuildOptionsFromBundling({ esbuildArgs: { '--log-limit': '0' } })).toThrow(
+      /--log-limit/,
+    );
+    expect(() => esbuildOptionsFromBundling({ esbuildArgs: { '--alias': 'nopath' } })).toThrow(
+      /name=path/,
+    );
   });
 });
