@@ -1,8 +1,9 @@
 /**
  * Lambda entry point: SQS event source mapping (with `ReportBatchItemFailures`) → `processBatch`.
  * Thin on purpose; all decisions live in `lib/`. The runtime (config, secrets, MSAL token cache,
- * clients) is built on the first invocation and kept while the sandbox is warm; a configuration that
- * failed to load is not kept, so the next invocation tries again (a Secrets Manager blip heals).
+ * clients, the SMTP session kept between batches) is built on the first invocation and kept while
+ * the sandbox is warm; a configuration that failed to load is not kept, so the next invocation tries
+ * again (a Secrets Manager blip heals).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createSenderRuntime, type SenderRuntime } from '../lib/sender-runtime.ts';
@@ -29,4 +30,15 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   const current = await getRuntime();
   const { batchItemFailures } = await current.processBatch(event.Records, context);
   return { batchItemFailures };
+}
+
+/**
+ * QUITs the SMTP session this module keeps between invocations. For local runs and tests that
+ * stop (an idle session never keeps the process alive, but a server waits for it); Lambda never
+ * calls it.
+ */
+export async function closeSenderSession(): Promise<void> {
+  const current = runtime;
+  if (!current) return;
+  await (await current.catch(() => undefined))?.close();
 }

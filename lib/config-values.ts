@@ -57,6 +57,15 @@ export function parseMillis(name: string, raw: string): Parsed<number> {
   return fail(`${name} must be milliseconds between 100 and 900000 (got ${JSON.stringify(raw)}).`);
 }
 
+/** Whole seconds from 0 to 3600 (`SMTP_KEEPALIVE_SECONDS`). */
+export function parseKeepAliveSeconds(name: string, raw: string): Parsed<number> {
+  const seconds = Number(raw.trim());
+  if (/^\d+$/.test(raw.trim()) && seconds <= 3_600) return ok(seconds);
+  return fail(
+    `${name} must be whole seconds from 0 to 3600: how long a warm sender keeps its idle SMTP session for the next batch (0 = QUIT after every batch; default 60) (got ${JSON.stringify(raw)}).`,
+  );
+}
+
 export function parseEnum<T extends string>(
   name: string,
   raw: string,

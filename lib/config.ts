@@ -14,6 +14,7 @@ import {
   parseClientId,
   parseEnum,
   parseHost,
+  parseKeepAliveSeconds,
   parseMillis,
   parsePort,
   parsePrivateKeyPem,
@@ -44,6 +45,12 @@ export const DEFAULT_TIMEOUTS = {
   greetingMs: 10_000,
   socketMs: 30_000,
 } as const;
+/**
+ * How long a warm sender keeps its authenticated SMTP session idle for the next batch. Long enough
+ * to bridge the gaps between batches of a busy queue, short enough that a quiet sender gives its
+ * connection back to the mailbox's ~3 (Office 365) within a minute.
+ */
+export const DEFAULT_KEEPALIVE_SECONDS = 60;
 /** Office 365 hosts serve STARTTLS on 587 only (no implicit TLS on 465). */
 const OFFICE365_SMTP_HOSTS = new Set([
   'smtp.office365.com',
@@ -72,6 +79,12 @@ export interface SmtpSettings {
   greetingTimeoutMs: number;
   /** Longest silence within one SMTP exchange. @default 30000 (`SMTP_SOCKET_TIMEOUT_MS`) */
   socketTimeoutMs: number;
+  /**
+   * Seconds a warm sender keeps its idle, authenticated session for the next batch; 0 = QUIT at
+   * the end of every batch. Optional so hand-built settings (tests, tools) keep one session per
+   * batch. @default 60 from `loadSenderConfig` (`SMTP_KEEPALIVE_SECONDS`), 0 when absent here
+   */
+  keepAliveSeconds?: number;
 }
 
 export interface OAuthSettings {
@@ -217,6 +230,8 @@ function readSmtp(r: Reader): SmtpSettings | undefined {
     r.optional('SMTP_GREETING_TIMEOUT_MS', parseMillis) ?? DEFAULT_TIMEOUTS.greetingMs;
   const socketTimeoutMs =
     r.optional('SMTP_SOCKET_TIMEOUT_MS', parseMillis) ?? DEFAULT_TIMEOUTS.socketMs;
+  const keepAliveSeconds =
+    r.optional('SMTP_KEEPALIVE_SECONDS', parseKeepAliveSeconds) ?? DEFAULT_KEEPALIVE_SECONDS;
   if (!tls || !auth) return undefined;
   const allowPlaintext = auth === 'none' && isLoopbackHost(host);
   return {
@@ -228,6 +243,7 @@ function readSmtp(r: Reader): SmtpSettings | undefined {
     connectionTimeoutMs,
     greetingTimeoutMs,
     socketTimeoutMs,
+    keepAliveSeconds,
   };
 }
 

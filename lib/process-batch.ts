@@ -58,7 +58,10 @@ export interface BatchDeps
   > {
   settings: BatchSettings;
   sqs: SQSClient;
-  /** Opens the batch's SMTP session; called at most once per batch, on the first send. */
+  /**
+   * Opens the batch's view of the SMTP session (its connection may be kept from an earlier batch);
+   * called at most once per batch, on the first send, and closed at the end of the batch.
+   */
   openSession: () => Promise<MailSession> | MailSession;
   logger: Logger;
   metrics: Metrics;

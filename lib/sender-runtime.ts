@@ -1,8 +1,10 @@
 /**
  * Assembles the sender from its configuration, once per cold start: config with secrets, the MSAL
  * token provider (its cache lives as long as this object: tokens survive warm invocations), the SQS
- * client and, only when a message needs it, the S3 client. Nothing here holds per-invocation state;
- * each batch gets its own SMTP session from `processBatch`.
+ * client, the authenticated SMTP connection kept between batches (`SMTP_KEEPALIVE_SECONDS`) and,
+ * only when a message needs it, the S3 client. Nothing here holds per-invocation state: each batch
+ * gets its own view of the SMTP session from `processBatch`, and what it learns (a configuration
+ * stop, a server that is down) ends with it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -25,6 +27,7 @@ import { peekMailId } from './process-record.ts';
 import { configErrorMessage } from './report-outcome.ts';
 import { loadSenderConfigWithSecrets } from './secrets.ts';
 import { classificationToOutcome, classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
+import { KeptSmtpConnections } from './smtp/kept-smtp-connections.ts';
 import { openSmtpSession } from './smtp/smtp-session.ts';
 import type { DeliveryLedger, SendRateLimiter } from './types.ts';
 
@@ -33,6 +36,11 @@ export interface SenderRuntime {
   /** `false` when the configuration could not be loaded: every batch is retried, nothing sent. */
   ready: boolean;
   processBatch(records: readonly SQSRecord[], context: BatchContext): Promise<BatchResult>;
+  /**
+   * QUITs the SMTP session kept for the next batch (a local pipeline or test stopping). A Lambda
+   * never calls it: a frozen or recycled sandbox cannot, which the keep-alive window allows for.
+   */
+  close(): Promise<void>;
 }
 
 export interface SenderRuntimeOptions {
@@ -104,17 +112,21 @@ async function assemble(
   };
 
   // processBatch logs every outcome once, with the message ids and the fix for a configuration
-  // error; the session's own lines are connection detail, kept at debug so the error stays single.
+  // error; the session's own warnings and errors are connection detail, kept at debug so the error
+  // stays single. Opening and retiring a session are INFO (rare with a kept session), reuse DEBUG.
   const { logger } = observability;
   const sessionLogger = {
-    info: (message: string, attributes?: Record<string, unknown>) =>
+    debug: (message: string, attributes?: Record<string, unknown>) =>
       logger.debug(message, attributes ?? {}),
+    info: (message: string, attributes?: Record<string, unknown>) =>
+      logger.info(message, attributes ?? {}),
     warn: (message: string, attributes?: Record<string, unknown>) =>
       logger.debug(message, attributes ?? {}),
     error: (message: string, attributes?: Record<string, unknown>) =>
       logger.debug(message, attributes ?? {}),
   };
   const rateLimiter = options.rateLimiter ?? guards.rateLimiter;
+  const connections = new KeptSmtpConnections(config, tokenProvider, { logger: sessionLogger });
   const deps: BatchDeps = {
     settings: {
       dlqUrl: config.dlqUrl,
@@ -127,7 +139,8 @@ async function assemble(
         sendSafetyMarginMs(config.smtp.socketTimeoutMs) + (rateLimiter?.maxWaitMs ?? 0),
     },
     sqs,
-    openSession: () => openSmtpSession(config, { tokenProvider }, { logger: sessionLogger }),
+    openSession: () =>
+      openSmtpSession(config, { tokenProvider }, { logger: sessionLogger }, connections),
     classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     fetchS3Object: fetchS3,
     ledger: options.ledger ?? guards.ledger,
@@ -135,7 +148,11 @@ async function assemble(
     logger: observability.logger,
     metrics: observability.metrics,
   };
-  return { ready: true, processBatch: (records, context) => processBatch(records, deps, context) };
+  return {
+    ready: true,
+    processBatch: (records, context) => processBatch(records, deps, context),
+    close: () => connections.close(),
+  };
 }
 
 /**
@@ -147,6 +164,7 @@ function configFailureRuntime(problems: string[], observability: Observability):
   const reason = `the sender configuration is invalid: ${problems.map((p) => p.replace(/[.\s]+$/, '')).join('; ')}`;
   return {
     ready: false,
+    close: async () => undefined,
     async processBatch(records) {
       logger.error(
         configErrorMessage(reason, 'set the environment variables (or the secret) named above.'),

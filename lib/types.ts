@@ -78,11 +78,11 @@ export interface TokenProvider {
   getAccessToken(renew?: boolean): Promise<string>;
 }
 
-/** One authenticated SMTP session, opened for a batch and reused for every message in it. */
+/** One authenticated SMTP session as one batch sees it, reused for every message in it. */
 export interface MailSession {
   /** Sends one composed message; never throws for a server reply: the outcome says what happened. */
   send(mail: import('nodemailer/lib/mailer/index.js').Options): Promise<SendOutcome>;
-  /** Ends the session (QUIT) and releases the socket. Safe to call twice. */
+  /** Ends the batch's use of the session: QUIT, or kept for the next batch of a warm sender. Safe to call twice. */
   close(): Promise<void>;
 }
 

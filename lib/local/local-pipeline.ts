@@ -90,11 +90,15 @@ export async function startLocalPipeline(
     if (options.retryTimeScale !== undefined) {
       process.env.MAIL_RETRY_TIME_SCALE = String(options.retryTimeScale);
     }
-    const { handler } = (await import('../../functions/sender.ts')) as {
+    const { handler, closeSenderSession } = (await import('../../functions/sender.ts')) as {
       handler: SqsLambdaHandler;
+      closeSenderSession: () => Promise<void>;
     };
     const tap = tapSenderLogs({ verbose: options.verbose });
     stoppers.push(async () => tap.restore());
+    // After the poller stops, before the SMTP server does: the sender keeps its session between
+    // batches, and a server's close would wait for it.
+    stoppers.push(closeSenderSession);
     const report = (outcome: MessageOutcome) => options.onOutcome?.(outcome);
     const inFlight = new InFlightRecords();
     const source = startEventSource(

@@ -1,7 +1,11 @@
 /**
- * One authenticated SMTP session for a whole batch: connect and authenticate lazily on the first
- * message, send every message of the batch over the same connection, and reconnect only after the
- * connection itself failed.
+ * One batch's view of an authenticated SMTP session: the connection is borrowed lazily on the first
+ * message from {@link KeptSmtpConnections} (opened, or kept from an earlier batch of this warm
+ * instance), every message of the batch goes over it, and `close()` gives it back. A connection is
+ * replaced mid-batch only after it failed.
+ *
+ * What a batch learns stays with the batch: a configuration stop or "server unavailable" makes
+ * the rest of THIS batch retry without touching the network; the next batch tries again.
  *
  * Built on nodemailer's SMTPConnection rather than its pool on purpose: the pool discards a
  * connection after ANY failed send (even one 550 for an unknown recipient), which would cost a new
@@ -9,46 +13,31 @@
  */
 
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SenderConfig } from '../config.ts';
 import type { MailSession, SendOutcome, TokenProvider } from '../types.ts';
 import { classificationToOutcome, classifySmtpFailure } from './classify-smtp-failure.ts';
 import { type ComposedMime, composeMime } from './compose-mime.ts';
 import {
-  type SmtpTimeoutOverrides,
-  type SmtpTlsOverrides,
-  smtpConnectionOptions,
-} from './smtp-connection-options.ts';
-import {
-  connect,
-  loginOAuth2,
-  loginPassword,
-  quit,
-  reset,
-  sendMessage,
-} from './smtp-connection-steps.ts';
+  type KeptConnection,
+  type KeptConnectionsOptions,
+  KeptSmtpConnections,
+  type SessionLogger,
+} from './kept-smtp-connections.ts';
+import type { OpenConnectionOptions } from './open-smtp-connection.ts';
+import { reset, sendMessage } from './smtp-connection-steps.ts';
 
-/** The subset of a structured logger (Powertools Logger fits) the session writes to. */
-export interface SessionLogger {
-  info(message: string, attributes?: Record<string, unknown>): void;
-  warn(message: string, attributes?: Record<string, unknown>): void;
-  error(message: string, attributes?: Record<string, unknown>): void;
-}
+export type { SessionLogger } from './kept-smtp-connections.ts';
 
-export interface SmtpSessionOptions {
+export interface SmtpSessionOptions extends OpenConnectionOptions {
   /** Where connection events, refused recipients and the configuration stop are logged. @default no logging */
   logger?: SessionLogger;
-  tls?: SmtpTlsOverrides;
-  timeouts?: SmtpTimeoutOverrides;
-  /** Client name sent with EHLO. @default nodemailer's (the host name) */
-  name?: string;
 }
 
-/** Counters for tests, the benchmark and metrics. */
+/** Counters of one batch, for tests, the benchmark and metrics. */
 export interface SmtpSessionStats {
-  /** Connections opened (each one TLS handshake). */
+  /** Connections this batch opened (each one TLS handshake); 0 when it reused a kept one. */
   connections: number;
-  /** Successful AUTH exchanges. */
+  /** Successful AUTH exchanges of this batch. */
   logins: number;
   /** Messages the server accepted. */
   sent: number;
@@ -58,21 +47,31 @@ export interface SmtpSessionStats {
 
 type ConfigOutcome = Extract<SendOutcome, { kind: 'config' }>;
 
-/** Opens (lazily) the batch's SMTP session. `auth.tokenProvider` is required for `oauth2`. */
+/**
+ * Opens (lazily) a batch's SMTP session. `auth.tokenProvider` is required for `oauth2`. With
+ * `connections` the session borrows from (and gives back to) that keeper; without, it has its own
+ * and QUITs at `close()`, one connection per session.
+ */
 export function openSmtpSession(
   config: SenderConfig,
   auth: { tokenProvider?: TokenProvider },
   options: SmtpSessionOptions = {},
+  connections?: KeptSmtpConnections,
 ): SmtpSession {
-  return new SmtpSession(config, auth.tokenProvider, options);
+  const keeper =
+    connections ??
+    new KeptSmtpConnections(config, auth.tokenProvider, {
+      ...(options as KeptConnectionsOptions),
+      keepAliveMs: 0,
+    });
+  return new SmtpSession(keeper, options.logger);
 }
 
 export class SmtpSession implements MailSession {
   readonly stats: SmtpSessionStats = { connections: 0, logins: 0, sent: 0, resets: 0 };
-  readonly #config: SenderConfig;
-  readonly #tokens: TokenProvider | undefined;
-  readonly #options: SmtpSessionOptions;
-  #conn: SMTPConnection | undefined;
+  readonly #keeper: KeptSmtpConnections;
+  readonly #logger: SessionLogger | undefined;
+  #kept: KeptConnection | undefined;
   #stopped: ConfigOutcome | undefined;
   /** Set when the session could not be (re)established: the rest of the batch is retried later. */
   #unavailable: SendOutcome | undefined;
@@ -80,14 +79,9 @@ export class SmtpSession implements MailSession {
   /** Sends run one at a time: an SMTP connection carries one transaction at a time. */
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    config: SenderConfig,
-    tokens: TokenProvider | undefined,
-    options: SmtpSessionOptions,
-  ) {
-    this.#config = config;
-    this.#tokens = tokens;
-    this.#options = options;
+  constructor(keeper: KeptSmtpConnections, logger?: SessionLogger) {
+    this.#keeper = keeper;
+    this.#logger = logger;
   }
 
   get connections(): number {
@@ -109,12 +103,13 @@ export class SmtpSession implements MailSession {
     return run;
   }
 
+  /** Ends the batch: the connection goes back to its keeper (kept for the next batch, or QUIT). */
   async close(): Promise<void> {
     this.#closed = true;
     await this.#queue;
-    const conn = this.#conn;
-    this.#conn = undefined;
-    if (conn) await quit(conn);
+    const kept = this.#kept;
+    this.#kept = undefined;
+    if (kept) await this.#keeper.giveBack(kept);
   }
 
   async #send(mail: Mail.Options): Promise<SendOutcome> {
@@ -134,25 +129,22 @@ export class SmtpSession implements MailSession {
         reason: `The message could not be composed: ${(err as Error).message}`,
       };
     }
-    let conn: SMTPConnection;
+    let kept: KeptConnection;
     try {
-      conn = await this.#ready();
+      kept = await this.#ready();
     } catch (err) {
       const outcome = this.#failed(err);
       if (outcome.kind === 'retry') this.#unavailable = outcome;
       return outcome;
     }
     try {
-      const info = await sendMessage(conn, mime);
+      const info = await sendMessage(kept.conn, mime);
       this.stats.sent++;
       if (info.rejected.length > 0) {
-        this.#options.logger?.warn(
-          'Some recipients were refused; the message was sent to the others',
-          {
-            rejected: info.rejected,
-            replies: info.rejectedErrors?.map((e) => e.response),
-          },
-        );
+        this.#logger?.warn('Some recipients were refused; the message was sent to the others', {
+          rejected: info.rejected,
+          replies: info.rejectedErrors?.map((e) => e.response),
+        });
       }
       return {
         kind: 'sent',
@@ -161,114 +153,60 @@ export class SmtpSession implements MailSession {
         rejected: info.rejected,
       };
     } catch (err) {
-      await this.#recover(conn, err);
+      await this.#recover(kept, err);
       return this.#failed(err);
     }
   }
 
-  /** The open connection, or a new one: connect, TLS, AUTH. */
-  async #ready(): Promise<SMTPConnection> {
-    if (this.#conn) return this.#conn;
-    const { smtp } = this.#config;
-    const conn = new SMTPConnection(smtpConnectionOptions(smtp, this.#options));
-    this.stats.connections++;
-    // Without a listener an 'error' event would crash the process; failures reach the caller anyway.
-    conn.on('error', () => this.#forget(conn));
-    conn.on('end', () => this.#forget(conn));
+  /** The batch's connection, or one borrowed from the keeper (kept or new: connect, TLS, AUTH). */
+  async #ready(): Promise<KeptConnection> {
+    if (this.#kept?.alive) return this.#kept;
+    this.#kept = undefined;
+    const { connections, logins } = this.#keeper.stats;
     try {
-      await connect(conn);
-      if (!conn.secure && !smtp.allowPlaintext) {
-        // Defence in depth: requireTLS already refuses, but no credential may ever follow a plain connection.
-        throw Object.assign(
-          new Error('Error upgrading connection with STARTTLS: the session is not encrypted'),
-          { code: 'ETLS', command: 'STARTTLS' },
-        );
-      }
-      await this.#login(conn);
-    } catch (err) {
-      conn.close();
-      throw err;
+      this.#kept = await this.#keeper.borrow();
+      return this.#kept;
+    } finally {
+      this.stats.connections += this.#keeper.stats.connections - connections;
+      this.stats.logins += this.#keeper.stats.logins - logins;
     }
-    this.#options.logger?.info('SMTP session ready', {
-      host: smtp.host,
-      port: smtp.port,
-      tls: conn.secure,
-      auth: smtp.auth,
-    });
-    this.#conn = conn;
-    return conn;
-  }
-
-  async #login(conn: SMTPConnection): Promise<void> {
-    const { smtp, sender, password } = this.#config;
-    if (smtp.auth === 'none') return;
-    if (smtp.auth === 'password') {
-      await loginPassword(conn, sender, password ?? '');
-    } else {
-      if (!this.#tokens)
-        throw Object.assign(new Error('Missing credentials for "XOAUTH2": no token provider'), {
-          code: 'EAUTH',
-          command: 'API',
-        });
-      try {
-        await loginOAuth2(conn, sender, this.#tokens, false);
-      } catch (err) {
-        // A cached token Exchange refuses (e.g. issued before the app got SMTP.SendAsApp) is fixed
-        // by a fresh one: try once more with a renewed token before calling it a configuration error.
-        if (!isRefusedToken(err)) throw err;
-        await loginOAuth2(conn, sender, this.#tokens, true);
-      }
-    }
-    this.stats.logins++;
   }
 
   /** After a failed message: RSET and keep the session when the server answered; else drop the connection. */
-  async #recover(conn: SMTPConnection, err: unknown): Promise<void> {
+  async #recover(kept: KeptConnection, err: unknown): Promise<void> {
     const { responseCode, code } = err as { responseCode?: number; code?: string };
     // A reply (other than 421, which closes the session) or a refusal nodemailer made before
     // sending anything leaves a working connection: RSET clears the transaction.
     const answered = responseCode !== undefined && responseCode !== 421;
     const refusedLocally =
       responseCode === undefined && (code === 'EMESSAGE' || code === 'EENVELOPE');
-    if (this.#conn === conn && (answered || refusedLocally)) {
+    if (kept.alive && (answered || refusedLocally)) {
       try {
-        await reset(conn);
+        await reset(kept.conn);
         this.stats.resets++;
         return;
       } catch {
         // fall through: the connection is not usable
       }
     }
-    this.#forget(conn);
-    conn.close();
+    this.#keeper.discard(kept, 'close');
+    if (this.#kept === kept) this.#kept = undefined;
   }
 
   #failed(err: unknown): SendOutcome {
     const outcome = classificationToOutcome(classifySmtpFailure(err));
     if (outcome.kind === 'config') {
       this.#stopped = outcome;
-      this.#options.logger?.error(
-        'SMTP configuration error: no more messages are sent in this batch',
-        {
-          reason: outcome.reason,
-          fix: outcome.fix,
-          reply: outcome.reply,
-        },
-      );
-      const conn = this.#conn;
-      this.#conn = undefined;
-      if (conn) void quit(conn);
+      this.#logger?.error('SMTP configuration error: no more messages are sent in this batch', {
+        reason: outcome.reason,
+        fix: outcome.fix,
+        reply: outcome.reply,
+      });
+      // Not kept for the next batch either: it may be the very connection the error came from.
+      const kept = this.#kept;
+      this.#kept = undefined;
+      if (kept) this.#keeper.discard(kept, 'quit');
     }
     return outcome;
   }
-
-  #forget(conn: SMTPConnection): void {
-    if (this.#conn === conn) this.#conn = undefined;
-  }
-}
-
-/** `535 5.7.3`: Exchange refused the token itself; `5.7.139` (SMTP AUTH disabled, policies) no token fixes. */
-function isRefusedToken(err: unknown): boolean {
-  const { responseCode, response } = err as { responseCode?: number; response?: unknown };
-  return responseCode === 535 && !(typeof response === 'string' && /\b5\.7\.139\b/.test(response));
 }

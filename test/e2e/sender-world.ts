@@ -52,8 +52,13 @@ export interface SenderWorld {
     dlqUrl: string,
     overrides?: Record<string, string | undefined>,
   ): Record<string, string>;
-  /** Imports a fresh copy of `functions/sender.ts` with `env` in `process.env` (restored by `stop`/`restoreEnv`). */
+  /**
+   * Imports a fresh copy of `functions/sender.ts` (a new cold start) with `env` in `process.env`
+   * (restored by `stop`/`restoreEnv`); the previous copy's kept SMTP session is closed first.
+   */
   loadHandler(env: Record<string, string | undefined>): Promise<SenderHandler>;
+  /** QUITs the SMTP session the loaded handler keeps between invocations (`closeSenderSession`). */
+  closeSession(): Promise<void>;
   restoreEnv(): void;
   eventSource(
     handler: SenderHandler,
@@ -86,6 +91,7 @@ export async function startSenderWorld(
   });
   const savedEnv = { ...process.env };
   let queueNo = 0;
+  let closeSession: () => Promise<void> = async () => undefined;
 
   const world: SenderWorld = {
     sqs,
@@ -127,12 +133,15 @@ export async function startSenderWorld(
       >;
     },
     async loadHandler(env) {
+      await world.closeSession();
       world.restoreEnv();
       Object.assign(process.env, env);
       vi.resetModules();
       const module = await import('../../functions/sender.ts');
+      closeSession = module.closeSenderSession;
       return module.handler;
     },
+    closeSession: () => closeSession(),
     restoreEnv() {
       for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
       Object.assign(process.env, savedEnv);
@@ -205,6 +214,7 @@ export async function startSenderWorld(
       };
     },
     async stop() {
+      await world.closeSession();
       world.restoreEnv();
       await Promise.allSettled([smtp.stop(), tokens.stop(), sqs.stop()]);
     },

@@ -53,6 +53,7 @@ describe('loadSenderConfig', () => {
         connectionTimeoutMs: 10_000,
         greetingTimeoutMs: 10_000,
         socketTimeoutMs: 30_000,
+        keepAliveSeconds: 60,
       },
       oauth: {
         tenantId: BASE.O365_TENANT_ID,
@@ -118,6 +119,25 @@ describe('loadSenderConfig', () => {
         name,
       ).toBe(true);
     expect(problems).toHaveLength(named.length);
+  });
+
+  it('reads SMTP_KEEPALIVE_SECONDS (0 = QUIT after every batch) and names the fix when it is not whole seconds up to an hour', () => {
+    expect(expectOk(loadSenderConfig({ ...BASE, SMTP_KEEPALIVE_SECONDS: '0' })).smtp).toMatchObject(
+      { keepAliveSeconds: 0 },
+    );
+    expect(
+      expectOk(loadSenderConfig({ ...BASE, SMTP_KEEPALIVE_SECONDS: ' 300 ' })).smtp,
+    ).toMatchObject({ keepAliveSeconds: 300 });
+    for (const bad of ['-1', '1.5', '60s', '3601', 'forever']) {
+      const problems = expectProblems(loadSenderConfig({ ...BASE, SMTP_KEEPALIVE_SECONDS: bad }));
+      expect(problems, bad).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^SMTP_KEEPALIVE_SECONDS must be whole seconds from 0 to 3600.*0 = QUIT after every batch.*\\(got "${bad}"\\)`,
+          ),
+        ),
+      ]);
+    }
   });
 
   it('refuses SMTP_TLS=none and says what to do instead', () => {
