@@ -6,7 +6,12 @@ export interface BenchOptions {
   messages: number;
   /** Messages per SQS receive / handler invocation (SQS allows at most 10). @default 10 */
   batch: number;
-  /** Latency the Office 365 emulator adds before its greeting and each AUTH, MAIL, RCPT and end-of-DATA reply, standing in for the network. @default 20 (2 with `--smoke`) */
+  /**
+   * Network latency in front of the Office 365 emulator: every byte it sends (greeting, every
+   * reply, the TLS handshake's server flights) reaches the client this much later, without holding
+   * the server back, so each SMTP round trip costs this once and a pipelined MAIL/RCPT/DATA once in
+   * all. The token endpoint gets none. @default 20 (2 with `--smoke`)
+   */
   delayMs: number;
   /**
    * Concurrent invocations of (a) and pooled connections of (c): the same number of SMTP sessions
@@ -32,7 +37,20 @@ export const VARIANT_NAMES = ['handler', 'naive', 'sqs-consumer'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
 const USAGE = `usage: npm run bench -- [--messages N] [--batch 10] [--delay-ms 20] [--samples 7] [--concurrency 2] [--rounds 1]
-                          [--variants handler,naive,sqs-consumer] [--no-cold-start] [--smoke] [--json]`;
+                          [--variants handler,naive,sqs-consumer] [--no-cold-start] [--smoke] [--json]
+  --messages N      messages per variant (default 300; 20 with --smoke)
+  --batch N         messages per SQS receive / handler invocation, 1 to 10 (default 10)
+  --delay-ms N      network latency: everything the SMTP emulator sends (greeting, each reply, the
+                    TLS handshake) reaches the client N ms later, so each round trip costs N ms and a
+                    pipelined MAIL/RCPT/DATA costs N ms in all; none on the token endpoint
+                    (default 20; 2 with --smoke)
+  --concurrency N   SMTP sessions at once for (a) and (c) (default: the stack's maxConcurrency)
+  --rounds N        runs of every variant, interleaved; the median-throughput run is reported (default 1)
+  --samples N       fresh node processes per bundle for the cold-start median (default 7; 1 with --smoke)
+  --variants LIST   which variants to run (default all three)
+  --no-cold-start   skip the cold-start part
+  --smoke           CI mode: small and quick, proves the bench runs; timings mean nothing
+  --json            print JSON instead of the table`;
 
 /** Parses argv; throws with the usage text on anything it does not understand. */
 export function parseBenchOptions(argv: string[]): BenchOptions {

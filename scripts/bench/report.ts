@@ -89,12 +89,20 @@ export function formatTargets(verdicts: TargetVerdict[]): string {
   return verdicts.map((v) => `${mark(v.met)} ${v.target}: ${v.detail}`).join('\n');
 }
 
+/** What `--delay-ms` did, in the report's header. */
+function describeLatency(delayMs: number): string {
+  return (
+    `${delayMs} ms network latency on every byte the SMTP emulator sends ` +
+    '(once per round trip, TLS handshake included; none on the token endpoint)'
+  );
+}
+
 /** The whole plain-text report. */
 export function formatReport(result: BenchResult): string {
   const { settings, machine } = result;
   const parts = [
     `o365-mail-queue bench — ${machine.date}, ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, Node ${machine.node}`,
-    `${settings.messages} messages per variant, batches of ${settings.batch}, ${settings.delayMs} ms before the greeting and each AUTH, MAIL, RCPT and end-of-DATA reply, ` +
+    `${settings.messages} messages per variant, batches of ${settings.batch}, ${describeLatency(settings.delayMs)}, ` +
       `${settings.concurrency} SMTP sessions at once for (a) and (c)` +
       (settings.rounds > 1 ? `, median of ${settings.rounds} interleaved rounds` : '') +
       (settings.smoke ? ' (SMOKE: proves the bench runs, timings mean nothing)' : ''),

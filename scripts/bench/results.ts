@@ -62,6 +62,7 @@ export interface BenchResult {
   settings: {
     messages: number;
     batch: number;
+    /** Network latency on everything the SMTP emulator sends, in ms (none on the token endpoint). */
     delayMs: number;
     /** SMTP sessions at once for (a) and (c). */
     concurrency: number;

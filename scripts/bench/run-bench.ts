@@ -50,7 +50,8 @@ async function runBench(options: BenchOptions): Promise<BenchResult> {
             batch: options.batch,
             delayMs: options.delayMs,
             concurrency,
-            // Generous: even the naive variant does several messages a second at 20 ms per reply.
+            // Generous: the naive variant needs about ten round trips per message (a new connection,
+            // TLS and token each time), so at 20 ms it still does several messages a second.
             timeoutMs: 60_000 + options.messages * (options.delayMs * 20 + 200),
           },
           sqs,

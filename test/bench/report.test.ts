@@ -122,6 +122,10 @@ describe('bench report', () => {
     const text = formatReport(
       result([variant({ variant: 'handler' }), variant({ variant: 'naive', elapsedMs: 10_000 })]),
     );
+    // The header says what the delay is: the network's, on every SMTP byte, not on the tokens.
+    expect(text).toContain(
+      '100 messages per variant, batches of 10, 20 ms network latency on every byte the SMTP emulator sends (once per round trip, TLS handshake included; none on the token endpoint), 2 SMTP sessions at once',
+    );
     expect(text).toContain('(handler) vs (naive): throughput 10.0×, CPU per message 1.00×');
     expect(text).toContain('[met]     throughput ≥ 5× the naive consumer');
     expect(text).toContain('[n/a]     throughput ≥ the pooled sqs-consumer peer');
@@ -133,6 +137,7 @@ describe('bench options', () => {
     expect(parseBenchOptions(['--smoke'])).toMatchObject({
       messages: 20,
       batch: 10,
+      delayMs: 2,
       coldStartSamples: 1,
     });
     expect(parseBenchOptions([])).toMatchObject({
@@ -144,5 +149,11 @@ describe('bench options', () => {
       /--batch must be an integer from 1 to 10/,
     );
     expect(() => parseBenchOptions(['--variants', 'fast'])).toThrow(/unknown variant "fast"/);
+  });
+
+  it('--help explains that --delay-ms is network latency on the SMTP side only', () => {
+    expect(() => parseBenchOptions(['--help'])).toThrow(
+      /--delay-ms N {6}network latency: everything the SMTP emulator sends[\s\S]*none on the token endpoint/,
+    );
   });
 });

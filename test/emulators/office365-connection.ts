@@ -109,7 +109,8 @@ export function decorateConnection(connection: SMTPConnection, hooks: Connection
   };
   conn._sendGreeting = () => send(220, bannerText(fe), false);
   // smtp-server holds every greeting back 100 ms to catch early talkers; that would add a fixed
-  // 100 ms to each connection the bench measures. Latency comes from `networkLatencyMs` or `replyDelayMs` instead.
+  // 100 ms to each connection the bench measures. Latency comes from `networkLatencyMs` (or
+  // `replyDelayMs`) instead.
   conn.init = () => conn._setListeners(() => conn.connectionReady());
 
   const onCommand = conn._onCommand.bind(conn);
