@@ -1,9 +1,16 @@
 /**
- * Turns nodemailer message options into the bytes and envelope sent over SMTP, using nodemailer's
- * own Mailer pipeline (MailComposer plus the priority, List-* and X-Mailer headers it adds) with a
- * transport that only collects the result. The session then sends it on its own SMTPConnection.
+ * Turns nodemailer message options into the bytes and envelope sent over SMTP with nodemailer's
+ * MailComposer. The session then sends them on its own SMTPConnection.
+ *
+ * MailComposer rather than nodemailer's Mailer (`Mail`, what `createTransport` wraps): for the
+ * options this project composes, the Mailer adds only the three priority headers on top of
+ * MailComposer, and it brings DKIM signing, proxy sockets, plugins and data-URL images into the
+ * Lambda bundle, none of which a path here runs (issue 7: 19 KB of bundle). The priority headers
+ * are set below exactly as the Mailer sets them; test/unit/compose-mime.test.ts checks the MIME
+ * against the Mailer's byte for byte. Options only the Mailer acts on are refused, not dropped.
  */
-import Mail from 'nodemailer/lib/mailer/index.js';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import type Mail from 'nodemailer/lib/mailer/index.js';
 
 /** A composed message: the SMTP envelope (Bcc recipients included), and the MIME text (no Bcc header). */
 export interface ComposedMime {
@@ -12,33 +19,55 @@ export interface ComposedMime {
   messageId: string;
 }
 
-// The Mailer itself rather than `createTransport` from nodemailer's main entry, which imports every
-// transport (SES, sendmail, pool, well-known services): 37 KB of bundle no path here runs.
-const composer = new Mail<ComposedMime>(
-  {
-    name: 'o365-mime',
-    version: '1',
-    send(mail, callback) {
-      // MailComposer already applied an explicit `envelope` option, if the caller gave one.
-      const data = mail.message.getEnvelope();
-      const envelope = { from: data.from, to: data.to };
-      mail.message.build((err, raw) => {
-        if (err) return callback(err);
-        callback(null, { envelope, raw: raw!, messageId: mail.message.messageId() });
-      });
-    },
-  },
-  // No transport options: `createTransport(plugin, defaults)` passes none either.
-  {},
-  {
-    // Message content comes from a queue that any producer can write to: it must never make the
-    // sender read a local file (e.g. /proc/self/environ) or fetch a URL on its behalf.
-    disableFileAccess: true,
-    disableUrlAccess: true,
-  },
-);
+/** Options the Mailer acts on before or after MailComposer; nothing here sets them. */
+const MAILER_ONLY_OPTIONS = ['xMailer', 'list', 'dkim', 'attachDataUrls'] as const;
+
+/** The Mailer's `setPriorityHeaders` (nodemailer 10.6): nothing for normal priority. */
+const PRIORITY_HEADERS: Record<string, [string, string][]> = {
+  high: [
+    ['X-Priority', '1 (Highest)'],
+    ['X-MSMail-Priority', 'High'],
+    ['Importance', 'High'],
+  ],
+  low: [
+    ['X-Priority', '5 (Lowest)'],
+    ['X-MSMail-Priority', 'Low'],
+    ['Importance', 'Low'],
+  ],
+};
 
 /** Composes `mail`; rejects when the message cannot be built (e.g. a content stream failed). */
 export function composeMime(mail: Mail.Options): Promise<ComposedMime> {
-  return composer.sendMail({ ...mail, disableFileAccess: true, disableUrlAccess: true });
+  return new Promise((resolve, reject) => {
+    const unsupported = MAILER_ONLY_OPTIONS.filter((key) => mail[key]);
+    if (unsupported.length > 0) {
+      reject(new TypeError(`composeMime does not support ${unsupported.join(', ')}`));
+      return;
+    }
+    let message: ReturnType<MailComposer['compile']>;
+    try {
+      message = new MailComposer({
+        ...mail,
+        headers: mail.headers ?? {},
+        // Message content comes from a queue that any producer can write to: it must never make
+        // the sender read a local file (e.g. /proc/self/environ) or fetch a URL on its behalf.
+        // Last, so no option of the message can switch them off.
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      }).compile();
+      for (const [key, value] of PRIORITY_HEADERS[String(mail.priority ?? '').toLowerCase()] ??
+        []) {
+        message.setHeader(key, value);
+      }
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    // MailComposer already applied an explicit `envelope` option, if the caller gave one.
+    const { from, to } = message.getEnvelope();
+    message.build((err, raw) => {
+      if (err) reject(err);
+      else resolve({ envelope: { from, to }, raw, messageId: message.messageId() });
+    });
+  });
 }
