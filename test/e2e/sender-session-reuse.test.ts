@@ -7,7 +7,19 @@
  * Pauses are not slept: a frozen Lambda sandbox runs no timers while the wall clock moves on, which
  * is what moving `Date.now` forward between two batches stands for.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  onTestFinished,
+  vi,
+} from 'vitest';
 import type { BatchReport } from '../../lib/local/sqs-event-source.ts';
 import { type LogLine, mail, type SenderWorld, startSenderWorld } from './sender-world.ts';
 import { startTcpRelay, type TcpRelay } from './tcp-relay.ts';
@@ -202,6 +214,61 @@ describe('the SMTP session outlives the batch', () => {
     expect(failuresOf(second)).toEqual([]);
     // The connection the error came from is not kept.
     expect(world.smtp.stats.connections).toBe(2);
+  });
+});
+
+describe('the mailbox connection limit', () => {
+  it('a 432 on connect (too many connections) retries the batch after a minute or more; the next batch connects', async () => {
+    const logs = world.captureLogs();
+    const sender = await warmSender({ POWERTOOLS_LOG_LEVEL: 'INFO' });
+    world.smtp.failNext('connect', '432 4.3.2 Concurrent connections limit exceeded');
+    const first = await sender.batch();
+    const second = await sender.batch();
+    logs.stop();
+    expect(failuresOf(first)).toHaveLength(3);
+    const retries = lines(logs.lines, 'will retry');
+    expect(retries).toHaveLength(3);
+    for (const line of retries) expect(line.delaySeconds).toBeGreaterThanOrEqual(60);
+    expect(failuresOf(second)).toEqual([]);
+    expect(world.smtp.messages.map((m) => m.subject).sort()).toEqual(['b2-0', 'b2-1', 'b2-2']);
+  });
+});
+
+describe('an idle kept session and the process around it', () => {
+  it('does not keep a process alive that has nothing else to do (npm run demo, scripts)', async () => {
+    const { queueUrl, dlqUrl } = await world.queues();
+    const sender = fileURLToPath(new URL('../../functions/sender.ts', import.meta.url));
+    // One invocation in a fresh process, then nothing: the process must end on its own while the
+    // 60 s keep-alive window is far from over. A hang fails the test by its timeout.
+    const script = `
+      const { handler } = await import(${JSON.stringify(sender)});
+      const record = {
+        messageId: 'm-1', receiptHandle: 'r-1', body: process.env.BODY, md5OfBody: '',
+        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
+        messageAttributes: {}, eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:mail', awsRegion: 'us-east-1',
+      };
+      const result = await handler({ Records: [record] }, { getRemainingTimeInMillis: () => 60000 });
+      console.log(JSON.stringify(result));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        ...process.env,
+        ...world.env(queueUrl, dlqUrl, { SMTP_KEEPALIVE_SECONDS: '60' }),
+        BODY: JSON.stringify(mail('from a script')),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill();
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += String(chunk);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(out).toContain('{"batchItemFailures":[]}');
+    expect(world.smtp.messages.map((m) => m.subject)).toEqual(['from a script']);
+    expect(world.smtp.stats.connections).toBe(1);
   });
 });
 

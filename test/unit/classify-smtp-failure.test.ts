@@ -127,6 +127,24 @@ describe('classifySmtpFailure', () => {
     expect(classifySmtpFailure(err).failureClass).toBe(failureClass);
   });
 
+  it('retries a 432 greeting (too many connections for the mailbox) after at least a minute', () => {
+    // What nodemailer throws when the greeting is not 220 (see _actionGreeting): a warm sandbox
+    // that still holds an idle session can push a mailbox over its ~3 connections.
+    const greeting = Object.assign(
+      new Error('Invalid greeting. response=432 4.3.2 Concurrent connections limit exceeded'),
+      {
+        code: 'EPROTOCOL',
+        response: '432 4.3.2 Concurrent connections limit exceeded',
+        responseCode: 432,
+        command: 'CONN',
+      },
+    );
+    const c = classifySmtpFailure(greeting);
+    expect(c.failureClass).toBe('retry');
+    expect(c.entry?.id).toBe('concurrent-connections');
+    expect(c.minDelaySeconds).toBe(60);
+  });
+
   it('finds a token error that nodemailer wrapped as EAUTH', () => {
     const tokenError = new TokenAcquisitionError({
       errorCode: 'invalid_client',
