@@ -48,6 +48,14 @@ export interface MailSenderProps {
    */
   readonly smtpPort?: number;
   /**
+   * How long a warm sender keeps its idle, authenticated SMTP session for the next batch
+   * (`SMTP_KEEPALIVE_SECONDS`, whole seconds up to an hour); `Duration.seconds(0)` QUITs it after
+   * every batch. A frozen sandbox cannot close its idle session, so each warm sandbox may hold one
+   * of the mailbox's ~3 Office 365 connections until the server's idle timeout.
+   * @default - not set: the sender's default, 60 seconds
+   */
+  readonly smtpKeepAlive?: Duration;
+  /**
    * Complete ARN (with its 6-character suffix) of an existing Secrets Manager secret holding the
    * JSON secret values (`O365_CLIENT_SECRET`, or `SMTP_PASSWORD`, ...).
    * @default - a new secret with a placeholder value, to fill in after deploy (no secret at all
@@ -208,6 +216,7 @@ export const MANAGED_ENVIRONMENT = [
   'SMTP_HOST',
   'SMTP_PORT',
   'SMTP_AUTH',
+  'SMTP_KEEPALIVE_SECONDS',
   'O365_TENANT_ID',
   'O365_CLIENT_ID',
   'O365_AUTHORITY_HOST',

@@ -182,6 +182,7 @@ export class MailSender extends Construct {
       O365_TENANT_ID: props.tenantId,
       O365_CLIENT_ID: props.clientId,
       O365_AUTHORITY_HOST: props.authorityHost,
+      SMTP_KEEPALIVE_SECONDS: props.smtpKeepAlive && String(props.smtpKeepAlive.toSeconds()),
       MAIL_SECRET_ARN: this.secret?.secretArn,
     };
     return {

@@ -99,6 +99,15 @@ function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void
   const timeout = props.timeout ?? MAIL_SENDER_DEFAULTS.timeout;
   const timeoutSeconds = timeout.toSeconds();
   checkRange(problems, 'timeout', timeoutSeconds, 1, 900, ' seconds');
+  // The sender's own range (lib/config-values.ts): refused here, at synth, rather than at its first batch.
+  checkRange(
+    problems,
+    'smtpKeepAlive',
+    props.smtpKeepAlive?.toSeconds({ integral: false }),
+    0,
+    3_600,
+    ' seconds',
+  );
   if (props.visibilityTimeout !== undefined) {
     const visibility = props.visibilityTimeout.toSeconds();
     if (visibility < 6 * timeoutSeconds) {

@@ -41,6 +41,21 @@ describe('MailSender refuses invalid props', () => {
       /maxBatchingWindow is not supported with fifo/,
     ],
     [
+      'an SMTP keep-alive past an hour',
+      { smtpKeepAlive: Duration.hours(2) },
+      /smtpKeepAlive must be an integer from 0 to 3600 seconds, got 7200/,
+    ],
+    [
+      'an SMTP keep-alive in fractions of a second',
+      { smtpKeepAlive: Duration.millis(1500) },
+      /smtpKeepAlive must be an integer from 0 to 3600 seconds, got 1.5/,
+    ],
+    [
+      'the keep-alive through environment instead of its prop',
+      { environment: { SMTP_KEEPALIVE_SECONDS: '30' } },
+      /environment.SMTP_KEEPALIVE_SECONDS is set by the construct: use its prop instead/,
+    ],
+    [
       'a secret in the environment',
       { environment: { O365_CLIENT_SECRET: 'x' } },
       /environment.O365_CLIENT_SECRET is a secret/,

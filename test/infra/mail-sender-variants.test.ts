@@ -165,6 +165,7 @@ describe('MailSender variants', () => {
         maxConcurrency: 3,
         allowedFrom: ['mail@contoso.com', '@reports.contoso.com'],
         alarmEmail: 'ops@contoso.com',
+        smtpKeepAlive: Duration.seconds(0),
       }),
     );
     const template = Template.fromStack(stack);
@@ -180,7 +181,11 @@ describe('MailSender variants', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Timeout: 30,
       Environment: {
-        Variables: Match.objectLike({ MAIL_ALLOWED_FROM: 'mail@contoso.com,@reports.contoso.com' }),
+        Variables: Match.objectLike({
+          MAIL_ALLOWED_FROM: 'mail@contoso.com,@reports.contoso.com',
+          // 0 is a value, not "unset": the sender QUITs after every batch.
+          SMTP_KEEPALIVE_SECONDS: '0',
+        }),
       },
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
