@@ -109,7 +109,11 @@ class Link {
     // Timers have 1 ms granularity: what is due within it goes now rather than a tick later.
     const now = performance.now() + 1;
     client.cork();
-    while (this.#queue[0] && this.#queue[0].due <= now && !client.destroyed) {
+    while (this.#queue[0] && this.#queue[0].due <= now) {
+      if (client.destroyed) {
+        this.#queue.length = 0;
+        return;
+      }
       const item = this.#queue.shift()!;
       if (item.kind === 'data') {
         if (!client.write(item.chunk)) this.#pauseTargetUntilDrained();
