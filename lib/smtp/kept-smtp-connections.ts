@@ -21,7 +21,11 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SenderConfig } from '../config.ts';
 import type { TokenProvider } from '../types.ts';
-import { type OpenConnectionOptions, openSmtpConnection } from './open-smtp-connection.ts';
+import {
+  type OpenConnectionOptions,
+  type OpenCounters,
+  openSmtpConnection,
+} from './open-smtp-connection.ts';
 import { quit, reset } from './smtp-connection-steps.ts';
 
 /** The subset of a structured logger (Powertools Logger fits) the SMTP code writes to. */
@@ -97,8 +101,11 @@ export class KeptSmtpConnections {
     this.#now = options.now ?? (() => Date.now());
   }
 
-  /** A working, authenticated connection: a kept one when it is still good, else a new one. Rejects with the open error. */
-  async borrow(): Promise<KeptConnection> {
+  /**
+   * A working, authenticated connection: a kept one when it is still good, else a new one. Rejects
+   * with the open error. `counters` also counts what this call opened (a batch's own figures).
+   */
+  async borrow(counters?: OpenCounters): Promise<KeptConnection> {
     for (let entry = this.#idle.pop(); entry; entry = this.#idle.pop()) {
       const idleMs = this.#now() - entry.idleSince;
       wake(entry, this.#socketTimeoutMs);
@@ -115,7 +122,7 @@ export class KeptSmtpConnections {
       this.#options.logger?.debug?.('SMTP session reused', { idleMs });
       return entry;
     }
-    return this.#open();
+    return this.#open(counters);
   }
 
   /** Takes a connection back after a batch: kept for the window, or QUIT when there is none. */
@@ -161,8 +168,18 @@ export class KeptSmtpConnections {
     return this.#options.timeouts?.socketMs ?? this.#config.smtp.socketTimeoutMs;
   }
 
-  async #open(): Promise<KeptConnection> {
-    const conn = await openSmtpConnection(this.#config, this.#tokens, this.#options, this.stats);
+  async #open(counters?: OpenCounters): Promise<KeptConnection> {
+    const opened: OpenCounters = { connections: 0, logins: 0 };
+    let conn: SMTPConnection;
+    try {
+      conn = await openSmtpConnection(this.#config, this.#tokens, this.#options, opened);
+    } finally {
+      for (const into of [this.stats, counters]) {
+        if (!into) continue;
+        into.connections += opened.connections;
+        into.logins += opened.logins;
+      }
+    }
     const entry = new Entry(conn);
     conn.once('end', () => {
       entry.alive = false;

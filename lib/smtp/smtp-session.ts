@@ -162,14 +162,8 @@ export class SmtpSession implements MailSession {
   async #ready(): Promise<KeptConnection> {
     if (this.#kept?.alive) return this.#kept;
     this.#kept = undefined;
-    const { connections, logins } = this.#keeper.stats;
-    try {
-      this.#kept = await this.#keeper.borrow();
-      return this.#kept;
-    } finally {
-      this.stats.connections += this.#keeper.stats.connections - connections;
-      this.stats.logins += this.#keeper.stats.logins - logins;
-    }
+    this.#kept = await this.#keeper.borrow(this.stats);
+    return this.#kept;
   }
 
   /** After a failed message: RSET and keep the session when the server answered; else drop the connection. */

@@ -18,6 +18,8 @@ export interface TcpRelay {
    * gets a reset. This is what a sender whose sandbox was frozen finds when it thaws.
    */
   dropSilently(): void;
+  /** The open connections stop carrying anything, with no reset either (a dead NAT mapping). */
+  blackhole(): void;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,15 @@ export async function startTcpRelay(target: { host: string; port: number }): Pro
         pair.server.destroy();
         pair.client.once('data', () => pair.client.resetAndDestroy());
         // unpipe paused it; a paused socket would never see the write.
+        pair.client.resume();
+      }
+    },
+    blackhole() {
+      for (const pair of pairs) {
+        pair.client.unpipe(pair.server);
+        pair.server.unpipe(pair.client);
+        // Read and drop, so nothing backs up and nothing is answered.
+        pair.client.on('data', () => undefined);
         pair.client.resume();
       }
     },
