@@ -185,7 +185,12 @@ export class KeptSmtpConnections {
       entry.alive = false;
       clearTimeout(entry.timer);
       const at = this.#idle.indexOf(entry);
-      if (at >= 0) this.#idle.splice(at, 1);
+      if (at < 0) return;
+      this.#idle.splice(at, 1);
+      // Exchange's own idle timeout (421 4.4.1) or a network drop; the next batch opens a new one.
+      this.#options.logger?.info('SMTP session closed by the server while idle', {
+        idleMs: this.#now() - entry.idleSince,
+      });
     });
     const { smtp } = this.#config;
     this.#options.logger?.info('SMTP session opened', {

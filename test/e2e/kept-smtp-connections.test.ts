@@ -3,7 +3,7 @@
  * and the token endpoint (through a TCP relay that can cut the line): what a batch gets, what it
  * counts, and what happens to a connection that went quiet. The clock is injected; nothing sleeps.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
 import type { SenderConfig } from '../../lib/config.ts';
 import { KeptSmtpConnections } from '../../lib/smtp/kept-smtp-connections.ts';
@@ -70,10 +70,20 @@ function config(keepAliveSeconds: number, socketTimeoutMs: number): SenderConfig
 function keeper(keepAliveSeconds = 60, checkTimeoutMs = 5_000, socketTimeoutMs = 5_000) {
   const cfg = config(keepAliveSeconds, socketTimeoutMs);
   const tokenProvider = createTokenProvider(cfg.oauth);
-  const kept = new KeptSmtpConnections(cfg, tokenProvider, { now: () => clock, checkTimeoutMs });
+  const logged: string[] = [];
+  const log = (message: string) => {
+    logged.push(message);
+  };
+  const logger = { debug: log, info: log, warn: log, error: log };
+  const kept = new KeptSmtpConnections(cfg, tokenProvider, {
+    now: () => clock,
+    checkTimeoutMs,
+    logger,
+  });
   keepers.push(kept);
   return {
     kept,
+    logged,
     /** One batch: a session over the keeper, `n` messages, closed. Returns its outcomes and counters. */
     async batch(n = 2) {
       const session = openSmtpSession(cfg, { tokenProvider }, {}, kept);
@@ -128,6 +138,21 @@ describe('KeptSmtpConnections', () => {
     expect(second.outcomes).toEqual(['sent', 'sent']);
     expect(second.stats.connections).toBe(1);
     expect(kept.stats).toMatchObject({ connections: 2, retired: 1, reused: 0 });
+  });
+
+  it('notices when the server closes an idle connection, and the next batch opens a new one without a check', async () => {
+    const { kept, logged, batch } = keeper();
+    await batch();
+    relay.dropAll();
+    await vi.waitFor(() =>
+      expect(logged).toContain('SMTP session closed by the server while idle'),
+    );
+    clock += 10_000;
+    const second = await batch();
+    expect(second.outcomes).toEqual(['sent', 'sent']);
+    expect(second.stats.connections).toBe(1);
+    expect(kept.stats).toMatchObject({ reused: 0, retired: 0 });
+    expect(o365.stats.commands.RSET ?? 0).toBe(0);
   });
 
   it('close() QUITs the idle connection; a later batch opens a new one', async () => {
