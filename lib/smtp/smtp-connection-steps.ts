@@ -6,7 +6,7 @@
 
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection/index.js';
-import XOAuth2 from 'nodemailer/lib/xoauth2/index.js';
+import type XOAuth2 from 'nodemailer/lib/xoauth2/index.js';
 import type { TokenProvider } from '../types.ts';
 import type { ComposedMime } from './compose-mime.ts';
 
@@ -56,11 +56,13 @@ export function loginOAuth2(
   renew: boolean,
 ): Promise<void> {
   let forceRenew = renew;
-  // A new generator per login, so the token always comes from the provider (MSAL owns the cache).
-  // nodemailer calls back with renew=true after a 334 challenge; it then gets a fresh token once.
-  const oauth2 = new XOAuth2({
-    user,
-    provisionCallback: (_user, renewRequested, callback) => {
+  // SMTPConnection asks its `oauth2` for two things only: a token (`getToken`, renew=true after a
+  // 334 challenge) and the XOAUTH2 blob. nodemailer's XOAuth2 class is a whole OAuth2 client
+  // (refresh tokens, service accounts, its own cache) of which this path would use neither: MSAL
+  // owns the cache, so every login asks the provider. Answering those two calls here keeps that
+  // class (5.6 KB) out of the Lambda bundle.
+  const oauth2 = {
+    getToken(renewRequested: boolean, callback: (err: Error | null, token?: string) => void) {
       const fresh = forceRenew || renewRequested;
       forceRenew = false;
       tokens.getAccessToken(fresh).then(
@@ -68,7 +70,12 @@ export function loginOAuth2(
         (err: Error) => callback(err),
       );
     },
-  });
+    buildXOAuth2Token(accessToken: string): string {
+      return Buffer.from(`user=${user}\x01auth=Bearer ${accessToken}\x01\x01`, 'utf-8').toString(
+        'base64',
+      );
+    },
+  } as unknown as XOAuth2;
   return settle<void>(conn, (done) =>
     conn.login({ type: 'OAuth2', method: 'XOAUTH2', user, oauth2 }, (err) => done(err)),
   );
