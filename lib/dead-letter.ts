@@ -6,8 +6,9 @@
  * carries no reason; permanent failures go here explicitly instead, at once (SPEC: invalid and
  * rejected are never retried: Office 365 throttles a mailbox that repeats a permanent error).
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
 import type { SQSRecord } from 'aws-lambda';
+import type { SqsSender } from './lazy-sqs-client.ts';
 
 /** SQS attribute values may be large, but a reason longer than this is a stack dump, not a reason. */
 export const MAX_FAILURE_REASON_LENGTH = 1024;
@@ -33,13 +34,15 @@ export function truncateReason(reason: string, max = MAX_FAILURE_REASON_LENGTH):
  * the record on the source queue (nothing lost) instead of acknowledging it.
  */
 export async function deadLetter(
-  sqs: SQSClient,
+  sqs: SqsSender,
   dlqUrl: string,
   record: SQSRecord,
   why: DeadLetterReason,
 ): Promise<DeadLetterResult> {
   const fifo = dlqUrl.endsWith('.fifo');
   try {
+    // Loaded here, not at start: see lib/lazy-sqs-client.ts.
+    const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: dlqUrl,

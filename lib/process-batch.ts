@@ -15,7 +15,6 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { backoffSeconds, receiveCountOf } from './backoff.ts';
 import {
@@ -25,6 +24,7 @@ import {
   type RecordOutcome,
 } from './batch-outcome.ts';
 import { deadLetter } from './dead-letter.ts';
+import type { SqsSender } from './lazy-sqs-client.ts';
 import { flushMetrics, latencyMetric, messageKeys } from './observability.ts';
 import {
   CONFIG_RETRY_FLOOR_SECONDS,
@@ -57,7 +57,7 @@ export interface BatchDeps
     'classifyFailure' | 'fetchS3Object' | 'ledger' | 'rateLimiter' | 'random'
   > {
   settings: BatchSettings;
-  sqs: SQSClient;
+  sqs: SqsSender;
   /**
    * Opens the batch's view of the SMTP session (its connection may be kept from an earlier batch);
    * called at most once per batch, on the first send, and closed at the end of the batch.

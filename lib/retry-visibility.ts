@@ -2,7 +2,7 @@
  * Schedules the next attempt of failed records by changing their visibility timeout: the SQS-native
  * way to delay a redelivery without a second queue or a sleeping Lambda.
  */
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SqsSender } from './lazy-sqs-client.ts';
 
 /**
  * The queue URL of a record when `MAIL_QUEUE_URL` is not set, built from its event source ARN
@@ -31,7 +31,7 @@ export interface VisibilityChange {
  * returned errors are for the log.
  */
 export async function scheduleRetries(
-  sqs: SQSClient,
+  sqs: SqsSender,
   queueUrl: string,
   changes: readonly VisibilityChange[],
 ): Promise<string[]> {
@@ -39,6 +39,8 @@ export async function scheduleRetries(
   for (let i = 0; i < changes.length; i += 10) {
     const chunk = changes.slice(i, i + 10);
     try {
+      // Loaded here, not at start: see lib/lazy-sqs-client.ts.
+      const { ChangeMessageVisibilityBatchCommand } = await import('@aws-sdk/client-sqs');
       const result = await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,

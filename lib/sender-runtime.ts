@@ -7,12 +7,12 @@
  * stop, a server that is down) ends with it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { createTokenProvider } from './auth/token-provider.ts';
 import { awsClientConfig } from './aws-client-config.ts';
 import type { BatchResult, ProcessedRecord } from './batch-outcome.ts';
 import { s3ObjectFetcher } from './compose-mail.ts';
+import { lazySqsClient } from './lazy-sqs-client.ts';
 import { deliveryGuardsFromEnv } from './ledger/delivery-guards-from-env.ts';
 import {
   countMetric,
@@ -98,7 +98,7 @@ async function assemble(
     ...(aws.region ? { region: aws.region } : {}),
     ...(aws.credentials ? { credentials: aws.credentials } : {}),
   };
-  const sqs = new SQSClient(clientConfig);
+  const sqs = lazySqsClient(clientConfig);
   const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
   let s3: S3Client | undefined;
   // Loaded on the first attachment from S3, not at cold start; in Lambda it comes from the
