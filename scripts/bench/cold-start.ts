@@ -70,21 +70,27 @@ export function esbuildOptionsFromBundling(
     footer: bundling.footer ? { js: bundling.footer } : undefined,
     mainFields: bundling.mainFields,
     inject: bundling.inject,
-    alias: aliasesFromEsbuildArgs(bundling.esbuildArgs),
+    ...optionsFromEsbuildArgs(bundling.esbuildArgs),
     logLevel: 'warning',
   };
 }
 
 /**
- * `esbuildArgs` as CDK renders them (`--alias: ['a=./b']` → `--alias:a=./b`), as esbuild's `alias`
- * option. Any other flag is refused: the bench would otherwise time a bundle the stack does not build.
+ * `esbuildArgs` as CDK renders them (`--alias: ['a=./b']` → `--alias:a=./b`,
+ * `--legal-comments: 'external'` → `--legal-comments=external`), as esbuild's options. Any other flag
+ * is refused: the bench would otherwise time a bundle the stack does not build.
  */
-export function aliasesFromEsbuildArgs(
+export function optionsFromEsbuildArgs(
   args: BundlingOptions['esbuildArgs'],
-): Record<string, string> | undefined {
-  if (!args) return undefined;
+): Pick<BuildOptions, 'alias' | 'legalComments'> {
+  if (!args) return {};
   const alias: Record<string, string> = {};
+  const options: Pick<BuildOptions, 'alias' | 'legalComments'> = {};
   for (const [flag, value] of Object.entries(args)) {
+    if (flag === '--legal-comments' && typeof value === 'string') {
+      options.legalComments = value as BuildOptions['legalComments'];
+      continue;
+    }
     if (flag !== '--alias' || typeof value === 'boolean') {
       throw new Error(`cold-start bench: esbuildArgs ${flag} is not translated; add it here`);
     }
@@ -94,7 +100,8 @@ export function aliasesFromEsbuildArgs(
       alias[entry.slice(0, at)] = entry.slice(at + 1);
     }
   }
-  return Object.keys(alias).length > 0 ? alias : undefined;
+  if (Object.keys(alias).length > 0) options.alias = alias;
+  return options;
 }
 
 interface Built {

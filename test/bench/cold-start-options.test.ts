@@ -78,6 +78,15 @@ describe('esbuildArgs, as CDK hands them to the esbuild CLI', () => {
     expect(esbuildOptionsFromBundling(lambdaBundling).alias).toHaveProperty('jsonwebtoken');
   });
 
+  it('moves license comments out of the bundle exactly as the stack does', () => {
+    expect(
+      esbuildOptionsFromBundling({ esbuildArgs: { '--legal-comments': 'external' } }).legalComments,
+    ).toBe('external');
+    expect(esbuildOptionsFromBundling(lambdaBundling).legalComments).toBe(
+      esbuildOptions(functionEntries.sender, 'out.mjs').legalComments,
+    );
+  });
+
   it('refuses flags it does not translate rather than timing another bundle', () => {
     expect(() => esbuildOptionsFromBundling({ esbuildArgs: { '--log-limit': '0' } })).toThrow(
       /--log-limit/,
