@@ -57,6 +57,8 @@ async function runBench(options: BenchOptions): Promise<BenchResult> {
           sqs,
         );
         runs.set(variant, [...(runs.get(variant) ?? []), result]);
+        // Every round's throughput, so the spread behind the reported median can be seen.
+        progress(`${variant}: ${((result.sent * 1000) / result.elapsedMs).toFixed(1)} msg/s${of}`);
       }
     }
   } finally {
