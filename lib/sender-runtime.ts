@@ -1,10 +1,10 @@
 /**
  * Assembles the sender from its configuration, once per cold start: config with secrets, the MSAL
  * token provider (its cache lives as long as this object: tokens survive warm invocations), the SQS
- * client, the authenticated SMTP connection kept between batches (`SMTP_KEEPALIVE_SECONDS`) and,
- * only when a message needs it, the S3 client. Nothing here holds per-invocation state: each batch
- * gets its own view of the SMTP session from `processBatch`, and what it learns (a configuration
- * stop, a server that is down) ends with it.
+ * client (created on its first use), the authenticated SMTP connection kept between batches
+ * (`SMTP_KEEPALIVE_SECONDS`) and, only when a message needs it, the S3 client. Nothing here holds
+ * per-invocation state: each batch gets its own view of the SMTP session from `processBatch`, and
+ * what it learns (a configuration stop, a server that is down) ends with it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
@@ -102,7 +102,7 @@ async function assemble(
   const tokenProvider = config.oauth ? createTokenProvider(config.oauth) : undefined;
   let s3: S3Client | undefined;
   // Loaded on the first attachment from S3, not at cold start; in Lambda it comes from the
-  // runtime's SDK (infra/sender-bundling.ts, RUNTIME_SDK_MODULES).
+  // runtime's SDK (infra/sender-bundling.ts, RUNTIME_MODULES).
   const fetchS3 = async (location: { bucket: string; key: string }) => {
     if (!s3) {
       const { S3Client: Client } = await import('@aws-sdk/client-s3');
