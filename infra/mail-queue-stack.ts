@@ -34,6 +34,7 @@ export function mailSenderPropsFrom(scope: Construct, settings: StackSettings): 
     maxConcurrency: settings.maxConcurrency,
     maxReceiveCount: settings.maxReceiveCount,
     oldestMessageAgeThreshold: minutes(settings.oldestMessageAgeMinutes),
+    smtpKeepAlive: seconds(settings.smtpKeepAliveSeconds),
     serviceName: settings.serviceName,
     attachmentBuckets: settings.attachmentBuckets?.map((name) =>
       Bucket.fromBucketName(scope, `AttachmentBucket-${name}`, name),

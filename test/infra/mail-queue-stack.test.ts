@@ -57,6 +57,7 @@ describe('MailQueueStack', () => {
       smtpHost: 'smtp.contoso.com',
       alarmEmail: 'ops@contoso.com',
       serviceName: 'billing-mail',
+      smtpKeepAliveSeconds: '0',
     });
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 5,
@@ -75,6 +76,8 @@ describe('MailQueueStack', () => {
         Variables: Match.objectLike({
           SMTP_HOST: 'smtp.contoso.com',
           POWERTOOLS_SERVICE_NAME: 'billing-mail',
+          // 0 is a setting (QUIT after every batch), not an absent one.
+          SMTP_KEEPALIVE_SECONDS: '0',
         }),
       },
     });

@@ -83,9 +83,18 @@ describe('deployment settings', () => {
 
   it('names each bad setting, what was given and how to fix it, all at once', () => {
     const problems = problemsOf(() =>
-      parseStackSettings({ sender: 'mail', maxConcurrency: '1', fifo: 'maybe', batchSize: '20' }),
+      parseStackSettings({
+        sender: 'mail',
+        maxConcurrency: '1',
+        fifo: 'maybe',
+        batchSize: '20',
+        smtpKeepAliveSeconds: '7200',
+      }),
     );
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(5);
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^smtpKeepAliveSeconds: .*<=3600.*"7200"/),
+    );
     expect(problems).toContainEqual(expect.stringMatching(/^sender: .*"mail".*Fix: -c sender=/));
     expect(problems).toContainEqual(expect.stringMatching(/^maxConcurrency: .*>=2.*"1"/));
     expect(problems).toContainEqual(expect.stringMatching(/^fifo: must be true or false/));
