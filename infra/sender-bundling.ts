@@ -39,7 +39,7 @@ export const RUNTIME_MODULES = ['@aws-sdk/*'] as const;
  * directory `NodejsFunction` runs esbuild in (esbuild resolves an alias from its working directory).
  * - `jsonwebtoken` → `lib/bundle/jsonwebtoken-sign.ts`: MSAL node uses the package for one call,
  *   signing the client assertion of a certificate credential; the stand-in does that call with
- *   `node:crypto` and spares the bundle jsonwebtoken, jws, jwa, semver, ms and lodash.* (58 KB).
+ *   `node:crypto` and spares the bundle jsonwebtoken, jws, jwa, semver, ms and lodash.* (57 KB).
  *   Tests and local runs keep the real package; test/unit/jsonwebtoken-sign.test.ts compares both.
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
