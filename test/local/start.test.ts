@@ -1,42 +1,23 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli/run-cli.ts';
-
-const START = new URL('../../lib/local/start.ts', import.meta.url).pathname;
+import { type StartedPipeline, spawnStart } from './spawn-start.ts';
 
 let cwd: string;
-let child: ChildProcess;
-let stdout = '';
-const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-
-/** Resolves when `npm start` has printed a line matching `pattern` (event-driven, no polling). */
-function printed(pattern: RegExp): Promise<void> {
-  if (pattern.test(stdout)) return Promise.resolve();
-  return new Promise((resolve) => waiters.push({ pattern, resolve }));
-}
+let start: StartedPipeline;
+const printed = (pattern: RegExp) => start.printed(pattern);
 
 const stateFile = () => join(cwd, '.local', 'pipeline.json');
 const cli = (args: string[]) => runCli(args, { cwd, env: { O365_LOCAL_STATE_FILE: stateFile() } });
 
 beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'o365-start-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, O365_LOCAL_SQS_PORT: '0' };
-  for (const key of Object.keys(env)) if (/^(MAIL_|SMTP_|FORCE_COLOR)/.test(key)) delete env[key];
-  child = spawn(process.execPath, [START], { cwd, env });
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-    for (const w of waiters.splice(0)) {
-      if (w.pattern.test(stdout)) w.resolve();
-      else waiters.push(w);
-    }
-  });
-  await printed(/state\s+\S+pipeline\.json/);
+  start = await spawnStart(cwd);
 });
 afterAll(() => {
-  if (child.exitCode === null) child.kill('SIGKILL');
+  start?.kill();
 });
 
 describe('npm start', () => {
@@ -82,9 +63,9 @@ describe('npm start', () => {
     });
 
     const exited = new Promise<number | null>((resolve) =>
-      child.once('exit', (code) => resolve(code)),
+      start.child.once('exit', (code) => resolve(code)),
     );
-    child.kill('SIGINT');
+    start.child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(existsSync(stateFile())).toBe(false);
   }, 60_000);
