@@ -28,7 +28,7 @@ import { configErrorMessage } from './report-outcome.ts';
 import { loadSenderConfigWithSecrets } from './secrets.ts';
 import { classificationToOutcome, classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
 import { KeptSmtpConnections } from './smtp/kept-smtp-connections.ts';
-import { openSmtpSession } from './smtp/smtp-session.ts';
+import { SmtpSession } from './smtp/smtp-session.ts';
 import type { DeliveryLedger, SendRateLimiter } from './types.ts';
 
 /** What a warm Lambda keeps between invocations. */
@@ -139,8 +139,7 @@ async function assemble(
         sendSafetyMarginMs(config.smtp.socketTimeoutMs) + (rateLimiter?.maxWaitMs ?? 0),
     },
     sqs,
-    openSession: () =>
-      openSmtpSession(config, { tokenProvider }, { logger: sessionLogger }, connections),
+    openSession: () => new SmtpSession(connections, sessionLogger),
     classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     fetchS3Object: fetchS3,
     ledger: options.ledger ?? guards.ledger,

@@ -48,22 +48,19 @@ export interface SmtpSessionStats {
 type ConfigOutcome = Extract<SendOutcome, { kind: 'config' }>;
 
 /**
- * Opens (lazily) a batch's SMTP session. `auth.tokenProvider` is required for `oauth2`. With
- * `connections` the session borrows from (and gives back to) that keeper; without, it has its own
- * and QUITs at `close()`, one connection per session.
+ * Opens (lazily) a standalone SMTP session: its own connection, QUIT at `close()`.
+ * `auth.tokenProvider` is required for `oauth2`. A session that borrows a connection kept between
+ * batches is `new SmtpSession(keeper, logger)`.
  */
 export function openSmtpSession(
   config: SenderConfig,
   auth: { tokenProvider?: TokenProvider },
   options: SmtpSessionOptions = {},
-  connections?: KeptSmtpConnections,
 ): SmtpSession {
-  const keeper =
-    connections ??
-    new KeptSmtpConnections(config, auth.tokenProvider, {
-      ...(options as KeptConnectionsOptions),
-      keepAliveMs: 0,
-    });
+  const keeper = new KeptSmtpConnections(config, auth.tokenProvider, {
+    ...(options as KeptConnectionsOptions),
+    keepAliveMs: 0,
+  });
   return new SmtpSession(keeper, options.logger);
 }
 

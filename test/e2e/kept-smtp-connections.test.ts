@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
 import type { SenderConfig } from '../../lib/config.ts';
 import { KeptSmtpConnections } from '../../lib/smtp/kept-smtp-connections.ts';
-import { openSmtpSession } from '../../lib/smtp/smtp-session.ts';
+import { SmtpSession } from '../../lib/smtp/smtp-session.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
 import { startTcpRelay, type TcpRelay } from './tcp-relay.ts';
@@ -86,7 +86,7 @@ function keeper(keepAliveSeconds = 60, checkTimeoutMs = 5_000, socketTimeoutMs =
     logged,
     /** One batch: a session over the keeper, `n` messages, closed. Returns its outcomes and counters. */
     async batch(n = 2) {
-      const session = openSmtpSession(cfg, { tokenProvider }, {}, kept);
+      const session = new SmtpSession(kept);
       const outcomes = [];
       for (let i = 0; i < n; i++) {
         outcomes.push(
