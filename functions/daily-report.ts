@@ -4,8 +4,8 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ScheduledEvent } from 'aws-lambda';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/observability.ts';
-import { MailQueue } from '../lib/producer.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lib/delivery/observability.ts';
+import { MailQueue } from '../lib/producer/mail-queue.ts';
 import { cloudWatchDailyFigures } from '../lib/reports/cloudwatch-daily-figures.ts';
 import { type DailyReportOutcome, runDailyReport } from '../lib/reports/daily-report.ts';
 

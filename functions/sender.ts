@@ -6,7 +6,7 @@
  * again (a Secrets Manager blip heals).
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createSenderRuntime, type SenderRuntime } from '../lib/sender-runtime.ts';
+import { createSenderRuntime, type SenderRuntime } from '../lib/delivery/sender-runtime.ts';
 
 let runtime: Promise<SenderRuntime> | undefined;
 

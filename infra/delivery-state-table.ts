@@ -23,7 +23,7 @@ export interface DeliveryStateTableProps {
  * One on-demand DynamoDB table (partition key `id`, TTL attribute `expiresAt`) holding the
  * delivery ledger (one item per message id) and the rate limiter's budgets (one item per sending
  * mailbox, `rate#<mailbox>`; `#` cannot occur in a message id, so the two never collide), plus the
- * environment that points the sender at it (`lib/ledger/`, `lib/rate-limit/`).
+ * environment that points the sender at it (`lib/guards/ledger/`, `lib/guards/rate-limit/`).
  */
 export class DeliveryStateTable extends Construct {
   readonly table: Table;

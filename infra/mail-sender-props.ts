@@ -202,7 +202,7 @@ export const MAIL_SENDER_DEFAULTS = {
   sendRateLimit: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
   logRetention: RetentionDays.ONE_MONTH,
   // The `service` dimension of the sender's metrics (POWERTOOLS_SERVICE_NAME, read by
-  // lib/observability.ts).
+  // lib/delivery/observability.ts).
   serviceName: 'o365-mail-queue',
   oldestMessageAgeThreshold: Duration.minutes(30),
 } as const;

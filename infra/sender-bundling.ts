@@ -30,7 +30,7 @@ export const functionEntries = {
  *   GetSecretValue, S3 GetObject). To pin it instead, set `bundleAwsSDK: true` and
  *   `externalModules: []` in {@link lambdaBundling}.
  * What a cold start does not need is also not loaded at start: the SQS client (failure paths only,
- * lib/lazy-sqs-client.ts) and the S3 client (attachments stored in S3 only) come through `import()`.
+ * lib/delivery/lazy-sqs-client.ts) and the S3 client (attachments stored in S3 only) come through `import()`.
  */
 export const RUNTIME_MODULES = ['@aws-sdk/*'] as const;
 

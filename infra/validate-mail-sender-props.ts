@@ -99,7 +99,7 @@ function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void
   const timeout = props.timeout ?? MAIL_SENDER_DEFAULTS.timeout;
   const timeoutSeconds = timeout.toSeconds();
   checkRange(problems, 'timeout', timeoutSeconds, 1, 900, ' seconds');
-  // The sender's own range (lib/config-values.ts): refused here, at synth, rather than at its first batch.
+  // The sender's own range (lib/config/config-values.ts): refused here, at synth, rather than at its first batch.
   checkRange(
     problems,
     'smtpKeepAlive',

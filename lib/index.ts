@@ -9,6 +9,12 @@ export {
   type TokenProviderOptions,
 } from './auth/token-provider.ts';
 export {
+  loadSenderConfigWithSecrets,
+  type ResolveSecretsOptions,
+  resolveSecrets,
+  SecretResolutionError,
+} from './config/secrets.ts';
+export {
   DEFAULT_AUTHORITY_HOST,
   DEFAULT_SCOPE,
   DEFAULT_SMTP_HOST,
@@ -19,7 +25,7 @@ export {
   type SmtpAuthMode,
   type SmtpSettings,
   type SmtpTlsMode,
-} from './config.ts';
+} from './config/sender-config.ts';
 export {
   InvalidMailMessageError,
   InvalidSendOptionsError,
@@ -30,8 +36,14 @@ export {
 export {
   DynamoDbDeliveryLedger,
   type DynamoDbDeliveryLedgerOptions,
-} from './ledger/dynamodb-delivery-ledger.ts';
-export { ADDRESS_PATTERN, ADDRESS_STRING_PATTERN } from './mail-address.ts';
+} from './guards/ledger/dynamodb-delivery-ledger.ts';
+export {
+  DynamoDbRateLimiter,
+  type DynamoDbRateLimiterOptions,
+} from './guards/rate-limit/dynamodb-rate-limiter.ts';
+export { InMemoryRateLimiter } from './guards/rate-limit/in-memory-rate-limiter.ts';
+export type { SendRateLimits } from './guards/rate-limit/send-rate-limits.ts';
+export { ADDRESS_PATTERN, ADDRESS_STRING_PATTERN } from './message/mail-address.ts';
 export {
   MAIL_MESSAGE_VERSION,
   MAX_ADDRESS_LENGTH,
@@ -45,15 +57,15 @@ export {
   MAX_SUBJECT_LENGTH,
   MAX_TAG_KEY_LENGTH,
   MAX_TAG_VALUE_LENGTH,
-} from './mail-message-limits.ts';
-export { HEADER_NAME_PATTERN, MESSAGE_ID_PATTERN } from './mail-message-schema.ts';
+} from './message/mail-message-limits.ts';
+export { HEADER_NAME_PATTERN, MESSAGE_ID_PATTERN } from './message/mail-message-schema.ts';
 export {
   type MailMessageInput,
   type MailMessageParseResult,
   parseMailMessage,
   parseMailMessageJson,
   safeParseMailMessage,
-} from './message.ts';
+} from './message/parse-mail-message.ts';
 export {
   MailQueue,
   type MailQueueOptions,
@@ -61,38 +73,26 @@ export {
   type SendBatchOptions,
   type SendBatchResult,
   type SendOptions,
-} from './producer.ts';
-export {
-  DynamoDbRateLimiter,
-  type DynamoDbRateLimiterOptions,
-} from './rate-limit/dynamodb-rate-limiter.ts';
-export { InMemoryRateLimiter } from './rate-limit/in-memory-rate-limiter.ts';
-export type { SendRateLimits } from './rate-limit/send-rate-limits.ts';
-export {
-  loadSenderConfigWithSecrets,
-  type ResolveSecretsOptions,
-  resolveSecrets,
-  SecretResolutionError,
-} from './secrets.ts';
+} from './producer/mail-queue.ts';
 export {
   type Classification,
   classificationToOutcome,
   classifySmtpFailure,
   parseSmtpReply,
-} from './smtp/classify-smtp-failure.ts';
+} from './transport/smtp/classify-smtp-failure.ts';
 export {
   OFFICE365_REPLIES,
   type ReplyMatch,
   type ReplyTableRow,
   type TableFailureClass,
-} from './smtp/office365-replies.ts';
+} from './transport/smtp/office365-replies.ts';
 export {
   openSmtpSession,
   type SessionLogger,
   SmtpSession,
   type SmtpSessionOptions,
   type SmtpSessionStats,
-} from './smtp/smtp-session.ts';
+} from './transport/smtp/smtp-session.ts';
 export type {
   DeliveryLedger,
   FailureClass,

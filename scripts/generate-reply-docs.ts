@@ -1,11 +1,11 @@
 /**
  * Writes the "Troubleshooting Office 365 replies" table of README.md from the failure table in
- * lib/smtp/office365-replies.ts, so the README and the classifier can never disagree.
+ * lib/transport/smtp/office365-replies.ts, so the README and the classifier can never disagree.
  * Run: node scripts/generate-reply-docs.ts   (test/unit/reply-docs.test.ts fails when it is stale)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { OFFICE365_REPLIES, type ReplyTableRow } from '../lib/smtp/office365-replies.ts';
+import { OFFICE365_REPLIES, type ReplyTableRow } from '../lib/transport/smtp/office365-replies.ts';
 
 export const BEGIN_MARKER =
   '<!-- generated:office365-replies (node scripts/generate-reply-docs.ts) -->';

@@ -13,9 +13,9 @@
  * (wall clock, default 100) on the SMTP exchange.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { backoffSeconds } from '../lib/backoff.ts';
-import { DynamoDbDeliveryLedger } from '../lib/ledger/dynamodb-delivery-ledger.ts';
-import { DynamoDbRateLimiter } from '../lib/rate-limit/dynamodb-rate-limiter.ts';
+import { backoffSeconds } from '../lib/delivery/backoff.ts';
+import { DynamoDbDeliveryLedger } from '../lib/guards/ledger/dynamodb-delivery-ledger.ts';
+import { DynamoDbRateLimiter } from '../lib/guards/rate-limit/dynamodb-rate-limiter.ts';
 import { startDynamoDbEmulator } from '../test/emulators/dynamodb-emulator.ts';
 
 const [messages = 200, consumers = 4, speedup = 20] = process.argv.slice(2).map(Number);

@@ -10,7 +10,7 @@ import {
   type Configuration,
   type INetworkModule,
 } from '@azure/msal-node';
-import type { OAuthSettings } from '../config.ts';
+import type { OAuthSettings } from '../config/sender-config.ts';
 import type { TokenProvider } from '../types.ts';
 import { RecordingNetworkClient } from './msal-network-client.ts';
 import { TokenAcquisitionError } from './token-acquisition-error.ts';

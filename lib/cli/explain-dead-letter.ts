@@ -1,4 +1,4 @@
-import { classifySmtpFailure } from '../smtp/classify-smtp-failure.ts';
+import { classifySmtpFailure } from '../transport/smtp/classify-smtp-failure.ts';
 import type { DeadLetter } from './dead-letters.ts';
 
 /** What a dead letter's failure means and what to do before a redrive. */

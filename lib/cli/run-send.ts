@@ -1,5 +1,5 @@
 import { type InvalidMailMessageError, InvalidSendOptionsError } from '../errors.ts';
-import { MailQueue, prepareMailMessage } from '../producer.ts';
+import { MailQueue, prepareMailMessage } from '../producer/mail-queue.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
 import { messageFromFlags } from './message-from-flags.ts';
 import { createOutput, type Output } from './output.ts';

@@ -1,14 +1,14 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
-import type { SenderConfig } from '../config.ts';
-import { composeMime } from '../smtp/compose-mime.ts';
-import { smtpConnectionOptions } from '../smtp/smtp-connection-options.ts';
+import type { SenderConfig } from '../config/sender-config.ts';
+import { composeMime } from '../transport/smtp/compose-mime.ts';
+import { smtpConnectionOptions } from '../transport/smtp/smtp-connection-options.ts';
 import {
   connect,
   loginOAuth2,
   loginPassword,
   quit,
   sendMessage,
-} from '../smtp/smtp-connection-steps.ts';
+} from '../transport/smtp/smtp-connection-steps.ts';
 import { failed, failureFromError, ok, type StepResult, skipped } from './doctor-step.ts';
 
 export interface AuthCheckOptions {

@@ -1,5 +1,5 @@
-import type { SenderConfig } from '../config.ts';
-import { loadSenderConfigWithSecrets } from '../secrets.ts';
+import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
+import type { SenderConfig } from '../config/sender-config.ts';
 import { failed, ok, type StepResult } from './doctor-step.ts';
 
 /** A stand-in so queue settings, which doctor does not use, do not stop the SMTP checks. */

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
-import type { SmtpSettings } from '../config.ts';
+import type { SmtpSettings } from '../config/sender-config.ts';
 import { failed, failureFromError, ok, type StepResult } from './doctor-step.ts';
 
 /** Step 2: the SMTP host name resolves. */

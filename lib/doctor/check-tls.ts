@@ -6,7 +6,7 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
-import type { SmtpSettings } from '../config.ts';
+import type { SmtpSettings } from '../config/sender-config.ts';
 import { failed, failureFromError, ok, type StepResult } from './doctor-step.ts';
 
 /** A certificate expiring sooner than this is worth a warning. */

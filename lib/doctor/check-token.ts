@@ -1,6 +1,6 @@
 import { createTokenProvider } from '../auth/token-provider.ts';
-import type { OAuthSettings } from '../config.ts';
-import { OFFICE365_REPLIES } from '../smtp/office365-replies.ts';
+import type { OAuthSettings } from '../config/sender-config.ts';
+import { OFFICE365_REPLIES } from '../transport/smtp/office365-replies.ts';
 import { failed, failureFromError, failureFromRow, ok, type StepResult } from './doctor-step.ts';
 
 /** The app-only permission Office 365 wants in the token's `roles`. */

@@ -1,4 +1,4 @@
-import { classifySmtpFailure } from '../smtp/classify-smtp-failure.ts';
+import { classifySmtpFailure } from '../transport/smtp/classify-smtp-failure.ts';
 
 /** The steps of `o365-mail doctor`, in the order they run. */
 export const DOCTOR_STEPS = {
@@ -19,7 +19,7 @@ export interface StepFailure {
   reason: string;
   explanation: string;
   fix: string;
-  /** The id of the matching row of `lib/smtp/office365-replies.ts`. */
+  /** The id of the matching row of `lib/transport/smtp/office365-replies.ts`. */
   tableRow?: string;
 }
 

@@ -1,4 +1,4 @@
-import type { MailMessageInput } from '../message.ts';
+import type { MailMessageInput } from '../message/parse-mail-message.ts';
 import { DEMO_THROTTLED_RECIPIENT, DEMO_UNKNOWN_RECIPIENT } from './capture-smtp-server.ts';
 import type { MessageOutcome } from './local-pipeline.ts';
 

@@ -46,7 +46,7 @@ export interface LocalPipelineOptions {
   /** @default '.local/tls' */
   tlsDir?: string;
   /**
-   * Multiplies the sender's retry delays (`MAIL_RETRY_TIME_SCALE`, see lib/backoff.ts), so a
+   * Multiplies the sender's retry delays (`MAIL_RETRY_TIME_SCALE`, see lib/delivery/backoff.ts), so a
    * demo shows a retry within seconds instead of the production 30 s to 15 min.
    * @default `MAIL_RETRY_TIME_SCALE` from the environment, else 1 (production delays)
    */

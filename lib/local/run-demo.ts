@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { Colors } from 'picocolors/types.js';
 import { formatTable } from '../cli/output.ts';
-import { MailQueue } from '../producer.ts';
+import { MailQueue } from '../producer/mail-queue.ts';
 import { DEMO_SAMPLES, type DemoSample, isFinal } from './demo-samples.ts';
 import { type LocalPipeline, type MessageOutcome, startLocalPipeline } from './local-pipeline.ts';
 import { formatOutcomeLine } from './outcome-line.ts';

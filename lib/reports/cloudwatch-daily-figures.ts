@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { DailyFiguresSource, HourlyFigures, ReportDay } from './daily-figures.ts';
 
-/** The sender's outcome metrics (see lib/observability.ts) and the report column each fills. */
+/** The sender's outcome metrics (see lib/delivery/observability.ts) and the report column each fills. */
 const COLUMNS = {
   sent: 'MessagesSent',
   rejected: 'MessagesRejected',

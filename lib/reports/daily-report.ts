@@ -1,4 +1,4 @@
-import type { MailMessageInput } from '../message.ts';
+import type { MailMessageInput } from '../message/parse-mail-message.ts';
 import { toCsv } from './csv.ts';
 import {
   type DailyFiguresSource,

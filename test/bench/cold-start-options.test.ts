@@ -50,7 +50,7 @@ describe('bundle contributors', () => {
               bytesInOutput: 7,
             },
             'node_modules/nodemailer/dist/esm/x.js': { bytesInOutput: 30 },
-            'lib/config.ts': { bytesInOutput: 5 },
+            'lib/config/sender-config.ts': { bytesInOutput: 5 },
           },
         },
       },

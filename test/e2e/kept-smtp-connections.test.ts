@@ -5,9 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
-import type { SenderConfig } from '../../lib/config.ts';
-import { KeptSmtpConnections } from '../../lib/smtp/kept-smtp-connections.ts';
-import { SmtpSession } from '../../lib/smtp/smtp-session.ts';
+import type { SenderConfig } from '../../lib/config/sender-config.ts';
+import { KeptSmtpConnections } from '../../lib/transport/smtp/kept-smtp-connections.ts';
+import { SmtpSession } from '../../lib/transport/smtp/smtp-session.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
 import { startTcpRelay, type TcpRelay } from './tcp-relay.ts';

@@ -7,7 +7,7 @@
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { simpleParser } from 'mailparser';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { stableMessageId } from '../../lib/compose-mail.ts';
+import { stableMessageId } from '../../lib/delivery/compose-mail.ts';
 import { mail, SENDER, type SenderWorld, startSenderWorld } from './sender-world.ts';
 
 let world: SenderWorld;

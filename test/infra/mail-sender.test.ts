@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MailSender } from '../../infra/mail-sender.ts';
 import { esbuildOptions, functionEntries } from '../../infra/sender-bundling.ts';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/observability.ts';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lib/delivery/observability.ts';
 import {
   newStack,
   policyOf,

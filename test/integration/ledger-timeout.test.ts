@@ -6,7 +6,7 @@
  */
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { stableMessageId } from '../../lib/compose-mail.ts';
+import { stableMessageId } from '../../lib/delivery/compose-mail.ts';
 import { createSqsEventSource } from '../../lib/local/sqs-event-source.ts';
 import { createLambdaSandboxes, type LambdaSandboxes } from '../soak/lambda-sandboxes.ts';
 import { type MailWorld, startMailWorld, WORLD_SENDER } from '../soak/mail-world.ts';

@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoDbDeliveryLedger } from '../../lib/ledger/dynamodb-delivery-ledger.ts';
-import { deliveryLedgerFromEnv } from '../../lib/ledger/ledger-from-env.ts';
+import { DynamoDbDeliveryLedger } from '../../lib/guards/ledger/dynamodb-delivery-ledger.ts';
+import { deliveryLedgerFromEnv } from '../../lib/guards/ledger/ledger-from-env.ts';
 import { type DynamoDbEmulator, startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
 
 let dynamo: DynamoDbEmulator;

@@ -7,8 +7,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { InvalidMailMessageError, InvalidSendOptionsError } from '../../lib/errors.ts';
-import { parseMailMessage, parseMailMessageJson } from '../../lib/message.ts';
-import { MailQueue } from '../../lib/producer.ts';
+import { parseMailMessage, parseMailMessageJson } from '../../lib/message/parse-mail-message.ts';
+import { MailQueue } from '../../lib/producer/mail-queue.ts';
 import { type SqsEmulator, startSqsEmulator } from '../emulators/sqs-emulator.ts';
 
 let sqs: SqsEmulator;

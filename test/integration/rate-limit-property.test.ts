@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InMemoryRateLimiter } from '../../lib/rate-limit/in-memory-rate-limiter.ts';
+import { InMemoryRateLimiter } from '../../lib/guards/rate-limit/in-memory-rate-limiter.ts';
 
 const MAILBOX = 'sender@contoso.example';
 

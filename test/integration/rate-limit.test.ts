@@ -2,8 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   DynamoDbRateLimiter,
   type DynamoDbRateLimiterOptions,
-} from '../../lib/rate-limit/dynamodb-rate-limiter.ts';
-import { rateLimiterFromEnv } from '../../lib/rate-limit/rate-limiter-from-env.ts';
+} from '../../lib/guards/rate-limit/dynamodb-rate-limiter.ts';
+import { rateLimiterFromEnv } from '../../lib/guards/rate-limit/rate-limiter-from-env.ts';
 import { type DynamoDbEmulator, startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
 
 const MAILBOX = 'sender@contoso.example';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TokenAcquisitionError } from '../../lib/auth/token-acquisition-error.ts';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
-import type { OAuthSettings } from '../../lib/config.ts';
-import { classifySmtpFailure } from '../../lib/smtp/classify-smtp-failure.ts';
+import type { OAuthSettings } from '../../lib/config/sender-config.ts';
+import { classifySmtpFailure } from '../../lib/transport/smtp/classify-smtp-failure.ts';
 import { createTestPki, loadTestPki } from '../emulators/test-pki.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
 

@@ -9,7 +9,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { stableMessageId } from '../../lib/compose-mail.ts';
+import { stableMessageId } from '../../lib/delivery/compose-mail.ts';
 import { createSqsEventSource } from '../../lib/local/sqs-event-source.ts';
 import { createLambdaSandboxes } from './lambda-sandboxes.ts';
 import { LEDGER_TABLE, RATE_TABLE, startMailWorld, WORLD_SENDER } from './mail-world.ts';

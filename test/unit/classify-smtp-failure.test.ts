@@ -4,8 +4,11 @@ import {
   classificationToOutcome,
   classifySmtpFailure,
   parseSmtpReply,
-} from '../../lib/smtp/classify-smtp-failure.ts';
-import { OFFICE365_REPLIES, type ReplyTableRow } from '../../lib/smtp/office365-replies.ts';
+} from '../../lib/transport/smtp/classify-smtp-failure.ts';
+import {
+  OFFICE365_REPLIES,
+  type ReplyTableRow,
+} from '../../lib/transport/smtp/office365-replies.ts';
 
 const replyRows = OFFICE365_REPLIES.filter((row) => !row.match.error);
 const errorRows = OFFICE365_REPLIES.filter((row) => row.match.error);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
-import { loadSenderConfig, type SenderConfigResult } from '../../lib/config.ts';
+import { loadSenderConfig, type SenderConfigResult } from '../../lib/config/sender-config.ts';
 
 const BASE = {
   MAIL_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/mail-dlq',

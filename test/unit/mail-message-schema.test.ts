@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   buildMailMessageJsonSchema,
   renderMailMessageJsonSchema,
-} from '../../lib/mail-message-json-schema.ts';
+} from '../../lib/message/mail-message-json-schema.ts';
 
-const committedPath = new URL('../../lib/mail-message.schema.json', import.meta.url);
+const committedPath = new URL('../../lib/message/mail-message.schema.json', import.meta.url);
 
 /** Every `pattern` in the document, with where it sits. */
 function patterns(node: unknown, at = '#'): [string, string][] {
@@ -17,13 +17,13 @@ function patterns(node: unknown, at = '#'): [string, string][] {
   );
 }
 
-describe('lib/mail-message.schema.json', () => {
+describe('lib/message/mail-message.schema.json', () => {
   it('is up to date with the zod schema', () => {
     const committed = readFileSync(committedPath, 'utf8');
     const fresh = renderMailMessageJsonSchema();
     expect(
       committed === fresh,
-      'lib/mail-message.schema.json is stale: run npm run schema and commit the result',
+      'lib/message/mail-message.schema.json is stale: run npm run schema and commit the result',
     ).toBe(true);
   });
 

@@ -5,9 +5,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidMailMessageError } from '../../lib/errors.ts';
-import { ADDRESS_PATTERN } from '../../lib/mail-address.ts';
-import { MAX_BODY_BYTES, MAX_RECIPIENTS } from '../../lib/mail-message-limits.ts';
-import { parseMailMessage, parseMailMessageJson } from '../../lib/message.ts';
+import { ADDRESS_PATTERN } from '../../lib/message/mail-address.ts';
+import { MAX_BODY_BYTES, MAX_RECIPIENTS } from '../../lib/message/mail-message-limits.ts';
+import { parseMailMessage, parseMailMessageJson } from '../../lib/message/parse-mail-message.ts';
 import type { MailAddress, MailMessage } from '../../lib/types.ts';
 
 const LINE_BREAK = /[\r\n]/;

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidMailMessageError, MailQueueError } from '../../lib/errors.ts';
-import { MAX_BODY_BYTES, MAX_RECIPIENTS } from '../../lib/mail-message-limits.ts';
-import { parseMailMessage, parseMailMessageJson, safeParseMailMessage } from '../../lib/message.ts';
+import { MAX_BODY_BYTES, MAX_RECIPIENTS } from '../../lib/message/mail-message-limits.ts';
+import {
+  parseMailMessage,
+  parseMailMessageJson,
+  safeParseMailMessage,
+} from '../../lib/message/parse-mail-message.ts';
 import type { MailMessage } from '../../lib/types.ts';
 
 const base = { to: ['ana@example.com'], subject: 'Monthly report', text: 'Hello' };

@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidSendOptionsError, QueueSendError } from '../../lib/errors.ts';
-import { MailQueue } from '../../lib/producer.ts';
+import { MailQueue } from '../../lib/producer/mail-queue.ts';
 
 const STANDARD = 'http://127.0.0.1:1/000000000000/mail';
 const FIFO = 'http://127.0.0.1:1/000000000000/mail.fifo';

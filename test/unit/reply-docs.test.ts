@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OFFICE365_REPLIES } from '../../lib/smtp/office365-replies.ts';
+import { OFFICE365_REPLIES } from '../../lib/transport/smtp/office365-replies.ts';
 import { renderReplyTable, withReplyTable } from '../../scripts/generate-reply-docs.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 describe('README troubleshooting table', () => {
-  it('matches lib/smtp/office365-replies.ts (run node scripts/generate-reply-docs.ts when this fails)', () => {
+  it('matches lib/transport/smtp/office365-replies.ts (run node scripts/generate-reply-docs.ts when this fails)', () => {
     expect(withReplyTable(readme)).toBe(readme);
   });
 

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadSenderConfigWithSecrets, resolveSecrets } from '../../lib/secrets.ts';
+import { loadSenderConfigWithSecrets, resolveSecrets } from '../../lib/config/secrets.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:o365-mail-AbCdEf';
 const ENV = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SmtpSettings } from '../../lib/config.ts';
-import { smtpConnectionOptions } from '../../lib/smtp/smtp-connection-options.ts';
+import type { SmtpSettings } from '../../lib/config/sender-config.ts';
+import { smtpConnectionOptions } from '../../lib/transport/smtp/smtp-connection-options.ts';
 
 const OFFICE365: SmtpSettings = {
   host: 'smtp.office365.com',

@@ -1,8 +1,8 @@
 import type { INetworkModule, NetworkResponse } from '@azure/msal-node';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
-import type { OAuthSettings } from '../../lib/config.ts';
-import { classifySmtpFailure } from '../../lib/smtp/classify-smtp-failure.ts';
+import type { OAuthSettings } from '../../lib/config/sender-config.ts';
+import { classifySmtpFailure } from '../../lib/transport/smtp/classify-smtp-failure.ts';
 
 const OAUTH: OAuthSettings = {
   tenantId: 'contoso.onmicrosft.com',

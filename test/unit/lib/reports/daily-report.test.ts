@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMailMessageJson } from '../../../../lib/message.ts';
-import { MailQueue } from '../../../../lib/producer.ts';
+import { parseMailMessageJson } from '../../../../lib/message/parse-mail-message.ts';
+import { MailQueue } from '../../../../lib/producer/mail-queue.ts';
 import type {
   DailyFiguresSource,
   HourlyFigures,

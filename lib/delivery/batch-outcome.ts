@@ -1,0 +1,71 @@
+/**
+ * What became of each record of a batch, as data. The SPEC's five outcomes (sent, invalid,
+ * rejected, retry, config) plus why a retry was chosen, so logs, metrics, the local event source
+ * and tests all read the same thing.
+ */
+import type { SmtpReply } from '../types.ts';
+
+/** Why a record goes back to the queue. */
+export type RetryCause =
+  /** A temporary reply (4xx, throttling), a dropped connection or a timeout. */
+  | 'temporary'
+  /** The batch stopped on a configuration error before this record was sent. */
+  | 'config'
+  /** An earlier record of the same FIFO message group failed; order is kept. */
+  | 'held-back'
+  /** The Lambda was about to time out before this record was sent. */
+  | 'out-of-time'
+  /** The mailbox's shared send budget is spent. */
+  | 'rate-limited'
+  /** The delivery ledger says another consumer is sending it right now. */
+  | 'in-progress'
+  /** It should have gone to the DLQ, but the DLQ send failed: keep it on the queue. */
+  | 'dead-letter-failed';
+
+export type RecordOutcome =
+  | {
+      kind: 'sent';
+      /** The delivery ledger said it was already sent: acknowledged without sending again. */
+      duplicate: boolean;
+      /** Server reply to the end of DATA (absent for a duplicate). */
+      response?: string;
+      /** Recipients the server refused while it accepted others. */
+      refused: string[];
+    }
+  | { kind: 'invalid'; reason: string }
+  | { kind: 'rejected'; reason: string; reply?: SmtpReply }
+  | { kind: 'retry'; cause: RetryCause; reason: string; delaySeconds: number; reply?: SmtpReply }
+  /** The sender itself is misconfigured; this record and every later one are retried. */
+  | { kind: 'config'; reason: string; fix: string; delaySeconds: number; reply?: SmtpReply };
+
+export interface ProcessedRecord {
+  sqsMessageId: string;
+  /** The message's `id`, else the SQS message id. */
+  mailId: string;
+  outcome: RecordOutcome;
+  /** The message's `tags` (logs only), when it was parsed and had some. */
+  tags?: Record<string, string>;
+}
+
+export interface BatchResult {
+  records: ProcessedRecord[];
+  /** What the handler returns to the event source mapping (`ReportBatchItemFailures`). */
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** Whether the event source mapping must leave the record on the queue. */
+export function isBatchItemFailure(outcome: RecordOutcome): boolean {
+  switch (outcome.kind) {
+    case 'sent':
+    case 'invalid':
+    case 'rejected':
+      return false;
+    case 'retry':
+    case 'config':
+      return true;
+    default: {
+      const unreachable: never = outcome;
+      return unreachable;
+    }
+  }
+}

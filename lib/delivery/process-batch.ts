@@ -1,0 +1,298 @@
+/**
+ * A whole SQS batch: one SMTP session for all of it, records in order, then the consequences —
+ * permanent failures to the DLQ, retries delayed by visibility, `batchItemFailures` for the event
+ * source mapping (`ReportBatchItemFailures`).
+ *
+ * Why not Powertools' `BatchProcessor`/`SqsFifoPartialProcessor`: they model a record as "handler
+ * returned or threw", while a record here has five outcomes, two of which (invalid, rejected) must be
+ * acknowledged only after a DLQ send, and a configuration error or the clock must stop the whole
+ * batch. We keep their contract instead: the `event.Records` guard (in the handler), a failure list
+ * of retryable records only, and for FIFO queues the `skipGroupOnError` behaviour of
+ * `SqsFifoPartialProcessor` — once a record of a message group fails, every later record of that
+ * group is failed without being processed, so the group keeps its order. Other groups go on: SQS only
+ * orders within a group, and failing them too would burn their receive counts towards the redrive
+ * policy's `maxReceiveCount` for nothing.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
+import type { MailSession } from '../types.ts';
+import { backoffSeconds, receiveCountOf } from './backoff.ts';
+import {
+  type BatchResult,
+  isBatchItemFailure,
+  type ProcessedRecord,
+  type RecordOutcome,
+} from './batch-outcome.ts';
+import { deadLetter } from './dead-letter.ts';
+import type { SqsSender } from './lazy-sqs-client.ts';
+import { flushMetrics, latencyMetric, messageKeys } from './observability.ts';
+import {
+  CONFIG_RETRY_FLOOR_SECONDS,
+  peekMailId,
+  processRecord,
+  type RecordDeps,
+  type RecordSettings,
+} from './process-record.ts';
+import { logOutcome, recordMetrics } from './report-outcome.ts';
+import { queueUrlFromArn, scheduleRetries } from './retry-visibility.ts';
+
+export interface BatchSettings extends RecordSettings {
+  /** `MAIL_DLQ_URL`. */
+  dlqUrl: string;
+  /** `MAIL_QUEUE_URL`; when absent, derived from each record's `eventSourceARN`. */
+  queueUrl?: string;
+  /** SQS endpoint override (`AWS_ENDPOINT_URL_SQS`), used when deriving a queue URL from an ARN. */
+  sqsEndpoint?: string;
+  /**
+   * Stop sending when the Lambda has less than this left (ms): room for one send plus reporting
+   * (see `sendSafetyMarginMs` in `sender-runtime.ts`).
+   */
+  safetyMarginMs: number;
+}
+
+export interface BatchDeps
+  extends Pick<
+    RecordDeps,
+    'classifyFailure' | 'fetchS3Object' | 'ledger' | 'rateLimiter' | 'random'
+  > {
+  settings: BatchSettings;
+  sqs: SqsSender;
+  /**
+   * Opens the batch's view of the SMTP session (its connection may be kept from an earlier batch);
+   * called at most once per batch, on the first send, and closed at the end of the batch.
+   */
+  openSession: () => Promise<MailSession> | MailSession;
+  logger: Logger;
+  metrics: Metrics;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** The part of the Lambda `Context` the batch reads. */
+export interface BatchContext {
+  getRemainingTimeInMillis(): number;
+}
+
+type Stop = { cause: 'config' | 'out-of-time'; reason: string };
+
+export async function processBatch(
+  records: readonly SQSRecord[],
+  deps: BatchDeps,
+  context: BatchContext,
+): Promise<BatchResult> {
+  let session: MailSession | undefined;
+  const run: BatchRun = {
+    deps,
+    clock: lambdaClock(context),
+    processed: [],
+    failedGroups: new Map(),
+    recordDeps: {
+      ...deps,
+      session: async () => {
+        session ??= await deps.openSession();
+        return session;
+      },
+    },
+  };
+  try {
+    for (const record of records) {
+      const result = await nextRecord(record, run);
+      const group = fifoGroupOf(record);
+      if (
+        group !== undefined &&
+        isBatchItemFailure(result.outcome) &&
+        !run.failedGroups.has(group)
+      ) {
+        run.failedGroups.set(group, delayOf(result.outcome));
+      }
+      logOutcome(deps.logger, result);
+      run.processed.push(result);
+    }
+  } finally {
+    await closeQuietly(session, deps.logger);
+  }
+  await delayRetries(records, run.processed, deps);
+  recordMetrics(deps.metrics, run.processed);
+  flushMetrics(deps.metrics);
+  return toBatchResult(run.processed);
+}
+
+/** State of one batch while its records are gone through in order. */
+interface BatchRun {
+  deps: BatchDeps;
+  recordDeps: RecordDeps;
+  clock: BatchContext;
+  processed: ProcessedRecord[];
+  /** FIFO groups with a failed record, and the delay it got (held-back records get the same). */
+  failedGroups: Map<string, number>;
+  /** Set once the batch must send nothing more. */
+  stop?: Stop;
+}
+
+/** Decides one record: skipped (batch stopped, group held back, out of time) or processed. */
+async function nextRecord(record: SQSRecord, run: BatchRun): Promise<ProcessedRecord> {
+  const { deps } = run;
+  if (run.stop)
+    return skipped(record, run.stop.cause, run.stop.reason, stopDelay(run.stop, record, deps));
+  const group = fifoGroupOf(record);
+  const held = group === undefined ? undefined : run.failedGroups.get(group);
+  if (held !== undefined) {
+    return skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
+  }
+  if (run.clock.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
+    if (run.processed.length === 0) {
+      // Short of time before the first record: the function timeout itself is too short, and
+      // every redelivery would end the same way. Say so once instead of spinning quietly.
+      run.stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
+      return timeoutTooShort(record, run.clock, deps);
+    }
+    run.stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
+    return skipped(record, run.stop.cause, run.stop.reason, 0);
+  }
+  const result = await runRecord(record, run.recordDeps, deps);
+  if (result.outcome.kind === 'config') {
+    run.stop = { cause: 'config', reason: `batch stopped: ${result.outcome.reason}` };
+  }
+  return result;
+}
+
+/** Runs one record and carries out a DLQ move; a failed move keeps the record on the queue. */
+async function runRecord(
+  record: SQSRecord,
+  recordDeps: RecordDeps,
+  deps: BatchDeps,
+): Promise<ProcessedRecord> {
+  const keys = { sqsMessageId: record.messageId };
+  const { mailId, outcome, tags } = await processRecord(record, {
+    ...recordDeps,
+    onSendLatency: (ms) => latencyMetric(deps.metrics, ms),
+    onWarning: (message) => deps.logger.warn(message, { ...keys, messageId: peekMailId(record) }),
+  });
+  if (outcome.kind !== 'invalid' && outcome.kind !== 'rejected') {
+    return { sqsMessageId: record.messageId, mailId, outcome, tags };
+  }
+  const at = (deps.now ?? (() => new Date()))();
+  const moved = await deadLetter(deps.sqs, deps.settings.dlqUrl, record, {
+    failureClass: outcome.kind,
+    reason: outcome.reason,
+    at,
+  });
+  if (moved.ok) return { sqsMessageId: record.messageId, mailId, outcome, tags };
+  const delaySeconds = backoffSeconds(receiveCountOf(record.attributes ?? {}), 0, {
+    random: deps.random,
+  });
+  return {
+    sqsMessageId: record.messageId,
+    mailId,
+    tags,
+    outcome: {
+      kind: 'retry',
+      cause: 'dead-letter-failed',
+      reason: `${outcome.kind}: ${outcome.reason}; DLQ send failed (${moved.error})`,
+      delaySeconds,
+    },
+  };
+}
+
+function skipped(
+  record: SQSRecord,
+  cause: 'config' | 'out-of-time' | 'held-back',
+  reason: string,
+  delaySeconds: number,
+): ProcessedRecord {
+  return {
+    sqsMessageId: record.messageId,
+    mailId: peekMailId(record),
+    outcome: { kind: 'retry', cause, reason, delaySeconds },
+  };
+}
+
+/** Outside Lambda (scripts, a caller passing no context) there is no deadline to respect. */
+function lambdaClock(context: BatchContext | undefined): BatchContext {
+  return typeof context?.getRemainingTimeInMillis === 'function'
+    ? context
+    : { getRemainingTimeInMillis: () => Number.POSITIVE_INFINITY };
+}
+
+function timeoutTooShort(
+  record: SQSRecord,
+  context: BatchContext,
+  deps: BatchDeps,
+): ProcessedRecord {
+  const margin = deps.settings.safetyMarginMs;
+  return {
+    sqsMessageId: record.messageId,
+    mailId: peekMailId(record),
+    outcome: {
+      kind: 'config',
+      reason: `the function had ${context.getRemainingTimeInMillis()} ms left at the start of the batch, less than the ${margin} ms one send may take (SMTP socket timeout + reporting)`,
+      fix: `raise the function timeout well above ${Math.ceil(margin / 1000)} s, or lower SMTP_SOCKET_TIMEOUT_MS`,
+      delaySeconds: stopDelay({ cause: 'config', reason: '' }, record, deps),
+    },
+  };
+}
+
+function stopDelay(stop: Stop, record: SQSRecord, deps: BatchDeps): number {
+  // Unsent for lack of time: nothing is wrong with it, let another invocation take it at once.
+  if (stop.cause === 'out-of-time') return 0;
+  return backoffSeconds(receiveCountOf(record.attributes ?? {}), CONFIG_RETRY_FLOOR_SECONDS, {
+    random: deps.random,
+  });
+}
+
+/** Message groups order only FIFO queues; standard (fair) queues may carry a group id too. */
+function fifoGroupOf(record: SQSRecord): string | undefined {
+  return record.eventSourceARN?.endsWith('.fifo') ? record.attributes?.MessageGroupId : undefined;
+}
+
+function delayOf(outcome: RecordOutcome): number {
+  return outcome.kind === 'retry' || outcome.kind === 'config' ? outcome.delaySeconds : 0;
+}
+
+async function closeQuietly(session: MailSession | undefined, logger: Logger): Promise<void> {
+  if (!session) return;
+  try {
+    await session.close();
+  } catch (err) {
+    logger.warn('closing the SMTP session failed', { error: String(err) });
+  }
+}
+
+async function delayRetries(
+  records: readonly SQSRecord[],
+  processed: readonly ProcessedRecord[],
+  deps: BatchDeps,
+): Promise<void> {
+  const byQueue = new Map<string, { receiptHandle: string; delaySeconds: number }[]>();
+  records.forEach((record, i) => {
+    const outcome = processed[i]!.outcome;
+    if (outcome.kind !== 'retry' && outcome.kind !== 'config') return;
+    const { queueUrl, sqsEndpoint } = deps.settings;
+    const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN ?? '', sqsEndpoint);
+    if (!url) {
+      deps.logger.warn('no queue URL for a retry; the queue visibility timeout applies', {
+        ...messageKeys(processed[i]!.mailId, record.messageId),
+      });
+      return;
+    }
+    const changes = byQueue.get(url) ?? [];
+    changes.push({ receiptHandle: record.receiptHandle, delaySeconds: outcome.delaySeconds });
+    byQueue.set(url, changes);
+  });
+  for (const [url, changes] of byQueue) {
+    const errors = await scheduleRetries(deps.sqs, url, changes);
+    for (const error of errors) {
+      deps.logger.warn('could not delay a retry; the queue visibility timeout applies', { error });
+    }
+  }
+}
+
+function toBatchResult(processed: ProcessedRecord[]): BatchResult {
+  return {
+    records: processed,
+    batchItemFailures: processed
+      .filter((p) => isBatchItemFailure(p.outcome))
+      .map((p) => ({ itemIdentifier: p.sqsMessageId })),
+  };
+}

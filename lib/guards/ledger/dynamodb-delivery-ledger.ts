@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { DeliveryLedger, LedgerClaim } from '../../types.ts';
+
+/*
+ * Why a conditional-write table of our own and not Powertools `makeIdempotent`:
+ * - The sender's outcomes are data (`sent | invalid | rejected | retry | config`). `makeIdempotent`
+ *   stores whatever the function returns as COMPLETED and only deletes the record on a throw, so a
+ *   `retry` outcome would be replayed from the cache on redelivery unless every non-`sent` outcome
+ *   were turned into an exception — the opposite of the project's rule.
+ * - The processor already calls the `DeliveryLedger` seam (claim / complete / release) around each
+ *   single send; two conditional writes implement it exactly, with the message `id` as the readable
+ *   partition key (Powertools keys records by `function#hash(payload)`), so an operator can ask
+ *   "was message X sent?" with one GetItem.
+ * - Release is conditioned on our own claim token, so a slow attempt whose claim already expired
+ *   and was taken over cannot delete the new owner's claim.
+ * The price is ~150 lines we own; the behaviour is tested against dynalite.
+ */
+
+/** Options of {@link DynamoDbDeliveryLedger}. */
+export interface DynamoDbDeliveryLedgerOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /**
+   * How long a claim protects a send in progress. A crashed attempt's message is sent again only
+   * after this, so make it the function timeout plus a margin (the infra sets it that way).
+   * @default 960 (the 900 s Lambda maximum plus 60 s)
+   */
+  inProgressSeconds?: number;
+  /**
+   * How long a sent id is remembered (DynamoDB TTL attribute `expiresAt`); redeliveries and
+   * re-enqueues of the same id within this window are not sent again.
+   * @default 604800 (7 days)
+   */
+  sentTtlSeconds?: number;
+  /** Clock in epoch milliseconds, injectable for tests. @default Date.now */
+  now?: () => number;
+}
+
+const IN_PROGRESS = 'in-progress';
+const SENT = 'sent';
+
+/**
+ * Delivery ledger on a DynamoDB table (partition key `id`, TTL attribute `expiresAt`).
+ * Item: `{ id, status: 'in-progress' | 'sent', claimToken, inProgressExpiry (ms), expiresAt (s) }`.
+ * Expiry is checked in the conditions, not left to TTL deletion (which runs up to days late).
+ */
+export class DynamoDbDeliveryLedger implements DeliveryLedger {
+  #client: DynamoDBClient;
+  #table: string;
+  #inProgressMs: number;
+  #sentTtlSeconds: number;
+  #now: () => number;
+  /** Claim tokens of the claims this instance holds, so `release` only drops its own claim. */
+  #tokens = new Map<string, string>();
+
+  constructor(options: DynamoDbDeliveryLedgerOptions) {
+    this.#client = options.client;
+    this.#table = options.tableName;
+    this.#inProgressMs = (options.inProgressSeconds ?? 960) * 1000;
+    this.#sentTtlSeconds = options.sentTtlSeconds ?? 604_800;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async claim(id: string): Promise<LedgerClaim> {
+    // A record can vanish between a failed put and the read (release, TTL), so try a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const token = randomUUID();
+      if (await this.#tryClaim(id, token)) {
+        this.#tokens.set(id, token);
+        return 'claimed';
+      }
+      const current = await this.#read(id);
+      if (current !== undefined) return current;
+    }
+    return 'in-progress';
+  }
+
+  async complete(id: string): Promise<void> {
+    // Unconditional: the server accepted the message, so "sent" is the truth even if our claim
+    // expired meanwhile and another attempt holds it (that attempt is the documented duplicate window).
+    const now = this.#now();
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: { id: { S: id } },
+        UpdateExpression:
+          'SET #status = :sent, sentAt = :now, expiresAt = :expiresAt REMOVE inProgressExpiry, claimToken',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':sent': { S: SENT },
+          ':now': { N: String(now) },
+          ':expiresAt': { N: String(Math.ceil(now / 1000) + this.#sentTtlSeconds) },
+        },
+      }),
+    );
+    this.#tokens.delete(id);
+  }
+
+  async release(id: string): Promise<void> {
+    const token = this.#tokens.get(id);
+    this.#tokens.delete(id);
+    if (token === undefined) return;
+    try {
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: { id: { S: id } },
+          ConditionExpression: '#status = :inProgress AND claimToken = :token',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':inProgress': { S: IN_PROGRESS }, ':token': { S: token } },
+        }),
+      );
+    } catch (error) {
+      // Someone else owns the record now (our claim expired and was taken over, or it was sent).
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async #tryClaim(id: string, token: string): Promise<boolean> {
+    const now = this.#now();
+    const inProgressExpiry = now + this.#inProgressMs;
+    try {
+      await this.#client.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            id: { S: id },
+            status: { S: IN_PROGRESS },
+            claimToken: { S: token },
+            claimedAt: { N: String(now) },
+            inProgressExpiry: { N: String(inProgressExpiry) },
+            // Abandoned claims are cleaned up by TTL a day after they stop mattering.
+            expiresAt: { N: String(Math.ceil(inProgressExpiry / 1000) + 86_400) },
+          },
+          ConditionExpression:
+            'attribute_not_exists(id)' +
+            ' OR (#status = :inProgress AND inProgressExpiry < :nowMs)' +
+            ' OR (#status = :sent AND expiresAt < :nowSec)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':inProgress': { S: IN_PROGRESS },
+            ':sent': { S: SENT },
+            ':nowMs': { N: String(now) },
+            ':nowSec': { N: String(Math.floor(now / 1000)) },
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The live state of `id`, or undefined when there is none (absent or expired). */
+  async #read(id: string): Promise<Exclude<LedgerClaim, 'claimed'> | undefined> {
+    const { Item } = await this.#client.send(
+      new GetItemCommand({ TableName: this.#table, Key: { id: { S: id } }, ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const now = this.#now();
+    if (Item.status?.S === SENT) {
+      return Number(Item.expiresAt?.N ?? 0) >= Math.floor(now / 1000) ? 'already-sent' : undefined;
+    }
+    return Number(Item.inProgressExpiry?.N ?? 0) >= now ? 'in-progress' : undefined;
+  }
+}

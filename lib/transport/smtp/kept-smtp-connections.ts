@@ -1,0 +1,260 @@
+/**
+ * Authenticated SMTP connections kept between batches, so a warm sender pays the connect, TLS and
+ * AUTH round trips once per keep-alive window instead of once per batch. It lives as long as the
+ * sender runtime (the module scope of a warm Lambda, like the MSAL token cache); each batch borrows
+ * one connection for its duration (`SmtpSession` is the per-batch view) and gives it back.
+ *
+ * - Idle longer than the window: QUIT and replaced. An unref'd timer does it in a process that runs
+ *   (local runs); a frozen Lambda sandbox runs no timers, so `borrow` checks the window too.
+ * - Idle longer than `checkAfterIdleMs` (the sandbox was frozen or the queue quiet, and Exchange may
+ *   have dropped it: `421 4.4.1 Connection timed out`): one RSET before it is lent; a failed check
+ *   opens a new connection instead, silently. Back-to-back batches skip the check.
+ * - While idle the socket is unref'd and its inactivity timeout suspended: an idle connection never
+ *   keeps a process alive, and its lifetime is the window, not `SMTP_SOCKET_TIMEOUT_MS`.
+ *
+ * Usually one connection: a Lambda sandbox runs one batch at a time. A process running batches in
+ * parallel (the local pipeline) borrows one per batch and keeps up to that many.
+ *
+ * Hand-written rather than nodemailer's pool: the pool drops a connection after any refused message
+ * and knows nothing of frozen processes (see `smtp-session.ts`).
+ */
+import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
+import type { SenderConfig } from '../../config/sender-config.ts';
+import type { TokenProvider } from '../../types.ts';
+import {
+  type OpenConnectionOptions,
+  type OpenCounters,
+  openSmtpConnection,
+} from './open-smtp-connection.ts';
+import { quit, reset } from './smtp-connection-steps.ts';
+
+/** The subset of a structured logger (Powertools Logger fits) the SMTP code writes to. */
+export interface SessionLogger {
+  /** Per-batch detail (a session reused); dropped when absent. */
+  debug?(message: string, attributes?: Record<string, unknown>): void;
+  info(message: string, attributes?: Record<string, unknown>): void;
+  warn(message: string, attributes?: Record<string, unknown>): void;
+  error(message: string, attributes?: Record<string, unknown>): void;
+}
+
+export interface KeptConnectionsOptions extends OpenConnectionOptions {
+  /** @default no logging */
+  logger?: SessionLogger;
+  /** Longest idle time before an idle connection is QUIT; 0 = QUIT when given back. @default `smtp.keepAliveSeconds`, else 0 */
+  keepAliveMs?: number;
+  /** Idle time after which a connection is checked with RSET before it is lent. @default 1000 */
+  checkAfterIdleMs?: number;
+  /** Longest wait for the RSET check's answer before the connection is replaced. @default 5000 */
+  checkTimeoutMs?: number;
+  /** Clock for idle times (ms). @default Date.now */
+  now?: () => number;
+}
+
+/** Counters over the keeper's lifetime: the bench and tests count handshakes with them. */
+export interface KeptConnectionsStats {
+  /** Connections opened (each one TLS handshake). */
+  connections: number;
+  /** Successful AUTH exchanges. */
+  logins: number;
+  /** Batches that got a kept connection instead of a new one. */
+  reused: number;
+  /** Kept connections closed for idling past the window or failing the check. */
+  retired: number;
+}
+
+/** One connection and what the keeper knows of it. */
+export interface KeptConnection {
+  readonly conn: SMTPConnection;
+  /** False once the connection ended (server closed it, an error, QUIT). */
+  readonly alive: boolean;
+}
+
+class Entry implements KeptConnection {
+  readonly conn: SMTPConnection;
+  alive = true;
+  idleSince = 0;
+  timer: NodeJS.Timeout | undefined;
+  constructor(conn: SMTPConnection) {
+    this.conn = conn;
+  }
+}
+
+export class KeptSmtpConnections {
+  readonly stats: KeptConnectionsStats = { connections: 0, logins: 0, reused: 0, retired: 0 };
+  readonly #config: SenderConfig;
+  readonly #tokens: TokenProvider | undefined;
+  readonly #options: KeptConnectionsOptions;
+  readonly #keepAliveMs: number;
+  readonly #now: () => number;
+  /** Idle connections, the most recently used last. */
+  readonly #idle: Entry[] = [];
+
+  constructor(
+    config: SenderConfig,
+    tokens: TokenProvider | undefined,
+    options: KeptConnectionsOptions = {},
+  ) {
+    this.#config = config;
+    this.#tokens = tokens;
+    this.#options = options;
+    this.#keepAliveMs = options.keepAliveMs ?? (config.smtp.keepAliveSeconds ?? 0) * 1000;
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  /**
+   * A working, authenticated connection: a kept one when it is still good, else a new one. Rejects
+   * with the open error. `counters` also counts what this call opened (a batch's own figures).
+   */
+  async borrow(counters?: OpenCounters): Promise<KeptConnection> {
+    for (let entry = this.#idle.pop(); entry; entry = this.#idle.pop()) {
+      const idleMs = this.#now() - entry.idleSince;
+      wake(entry, this.#socketTimeoutMs);
+      if (!entry.alive) continue;
+      if (idleMs > this.#keepAliveMs) {
+        this.#retire(entry, 'idle past the keep-alive window', idleMs);
+        continue;
+      }
+      if (idleMs > (this.#options.checkAfterIdleMs ?? 1_000) && !(await this.#check(entry))) {
+        this.#retire(entry, 'the server no longer answers on it (checked with RSET)', idleMs);
+        continue;
+      }
+      this.stats.reused++;
+      this.#options.logger?.debug?.('SMTP session reused', { idleMs });
+      return entry;
+    }
+    return this.#open(counters);
+  }
+
+  /** Takes a connection back after a batch: kept for the window, or QUIT when there is none. */
+  giveBack(kept: KeptConnection): Promise<void> {
+    const entry = kept as Entry;
+    if (!entry.alive) return Promise.resolve();
+    if (this.#keepAliveMs <= 0) return this.#quit(entry);
+    entry.idleSince = this.#now();
+    entry.timer = setTimeout(() => {
+      const at = this.#idle.indexOf(entry);
+      if (at < 0) return;
+      this.#idle.splice(at, 1);
+      this.#retire(entry, 'idle past the keep-alive window', this.#now() - entry.idleSince);
+    }, this.#keepAliveMs);
+    entry.timer.unref();
+    sleep(entry);
+    this.#idle.push(entry);
+    return Promise.resolve();
+  }
+
+  /** Drops a connection that is not usable any more (it failed, or its batch stopped on a configuration error). */
+  discard(kept: KeptConnection, how: 'quit' | 'close'): void {
+    const entry = kept as Entry;
+    if (!entry.alive) return;
+    entry.alive = false;
+    if (how === 'quit') void quit(entry.conn);
+    else entry.conn.close();
+  }
+
+  /** QUITs every idle connection (the process is stopping). Borrowed ones stay with their batch. */
+  async close(): Promise<void> {
+    const idle = this.#idle.splice(0);
+    await Promise.all(
+      idle.map((entry) => {
+        wake(entry, this.#socketTimeoutMs);
+        return this.#quit(entry);
+      }),
+    );
+  }
+
+  /** What nodemailer set on the socket at connect (`smtpConnectionOptions`). */
+  get #socketTimeoutMs(): number {
+    return this.#options.timeouts?.socketMs ?? this.#config.smtp.socketTimeoutMs;
+  }
+
+  async #open(counters?: OpenCounters): Promise<KeptConnection> {
+    const opened: OpenCounters = { connections: 0, logins: 0 };
+    let conn: SMTPConnection;
+    try {
+      conn = await openSmtpConnection(this.#config, this.#tokens, this.#options, opened);
+    } finally {
+      for (const into of [this.stats, counters]) {
+        if (!into) continue;
+        into.connections += opened.connections;
+        into.logins += opened.logins;
+      }
+    }
+    const entry = new Entry(conn);
+    conn.once('end', () => {
+      entry.alive = false;
+      clearTimeout(entry.timer);
+      const at = this.#idle.indexOf(entry);
+      if (at < 0) return;
+      this.#idle.splice(at, 1);
+      // Exchange's own idle timeout (421 4.4.1) or a network drop; the next batch opens a new one.
+      this.#options.logger?.info('SMTP session closed by the server while idle', {
+        idleMs: this.#now() - entry.idleSince,
+      });
+    });
+    const { smtp } = this.#config;
+    this.#options.logger?.info('SMTP session opened', {
+      host: smtp.host,
+      port: smtp.port,
+      tls: conn.secure,
+      auth: smtp.auth,
+      keepAliveSeconds: this.#keepAliveMs / 1000,
+    });
+    return entry;
+  }
+
+  /** One RSET, bounded: a connection a NAT or the server dropped silently must not cost a socket timeout. */
+  async #check(entry: Entry): Promise<boolean> {
+    const timer = setTimeout(() => entry.conn.close(), this.#options.checkTimeoutMs ?? 5_000);
+    timer.unref();
+    try {
+      await reset(entry.conn);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #retire(entry: Entry, why: string, idleMs: number): void {
+    this.stats.retired++;
+    this.#options.logger?.info('SMTP session retired', { reason: why, idleMs });
+    if (!entry.alive) return;
+    void this.#quit(entry);
+  }
+
+  #quit(entry: Entry): Promise<void> {
+    clearTimeout(entry.timer);
+    entry.alive = false;
+    return quit(entry.conn);
+  }
+}
+
+/** Idle: no inactivity timeout, and the socket does not keep the process alive. */
+function sleep(entry: Entry): void {
+  const socket = socketOf(entry.conn);
+  socket?.setTimeout(0);
+  socket?.unref();
+}
+
+/** Back in use: the socket timeout applies again (nodemailer set it at connect; same value). */
+function wake(entry: Entry, socketTimeoutMs: number): void {
+  clearTimeout(entry.timer);
+  entry.timer = undefined;
+  const socket = socketOf(entry.conn);
+  socket?.ref();
+  if (entry.alive) socket?.setTimeout(socketTimeoutMs);
+}
+
+/**
+ * nodemailer has no API for either; `_socket` is typed in @types/nodemailer ("the socket
+ * connecting to the server", the TLS socket after STARTTLS). Guarded: a change there degrades to
+ * nodemailer's own socket timeout ending idle connections, not to a failure.
+ */
+function socketOf(conn: SMTPConnection): import('node:net').Socket | undefined {
+  const socket = (conn as { _socket?: unknown })._socket;
+  return socket && typeof (socket as { unref?: unknown }).unref === 'function'
+    ? (socket as import('node:net').Socket)
+    : undefined;
+}

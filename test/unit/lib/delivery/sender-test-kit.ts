@@ -1,0 +1,148 @@
+/**
+ * Shared pieces for the batch tests: a scripted fake `MailSession` (our own seam, narrow on
+ * purpose), Powertools logger/metrics whose output is captured from stdout, and a recorder of
+ * visibility changes.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import { vi } from 'vitest';
+import type { MailSession, SendOutcome } from '../../../../lib/types.ts';
+
+export interface FakeSession extends MailSession {
+  sent: Mail.Options[];
+  opened: number;
+  closed: number;
+}
+
+/** Answers by subject: `reject…`, `retry…`, `throttle…`, `config…`, `partial…`, else sent. */
+export function scriptedSessions(): { open: () => FakeSession; all: FakeSession[] } {
+  const all: FakeSession[] = [];
+  const open = (): FakeSession => {
+    const session: FakeSession = {
+      sent: [],
+      opened: 1,
+      closed: 0,
+      async send(mail) {
+        session.sent.push(mail);
+        return outcomeFor(String(mail.subject ?? ''));
+      },
+      async close() {
+        session.closed++;
+      },
+    };
+    all.push(session);
+    return session;
+  };
+  return { open, all };
+}
+
+function outcomeFor(subject: string): SendOutcome {
+  const reply = (text: string) => ({
+    code: Number(text.slice(0, 3)),
+    enhanced: text.split(' ')[1],
+    text,
+  });
+  if (subject.startsWith('reject')) {
+    const r = reply(
+      '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
+    );
+    return { kind: 'rejected', reason: `unknown recipient: ${r.text}`, reply: r };
+  }
+  if (subject.startsWith('retry')) return { kind: 'retry', reason: '451 4.7.500 Server busy' };
+  if (subject.startsWith('throttle')) {
+    return {
+      kind: 'retry',
+      reason: '432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded',
+      minDelaySeconds: 60,
+    };
+  }
+  if (subject.startsWith('config')) {
+    return {
+      kind: 'config',
+      reason: '535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled',
+      fix: 'enable SMTP AUTH on the mailbox',
+    };
+  }
+  if (subject.startsWith('partial')) {
+    return {
+      kind: 'sent',
+      response: '250 2.0.0 OK',
+      accepted: ['a@example.com'],
+      rejected: ['gone@example.com'],
+    };
+  }
+  return {
+    kind: 'sent',
+    response: '250 2.0.0 OK <queued>',
+    accepted: ['a@example.com'],
+    rejected: [],
+  };
+}
+
+export interface LogLine {
+  level: string;
+  message: string;
+  [key: string]: unknown;
+}
+
+/** Logger + metrics writing JSON to stdout, captured line by line. */
+export function capturedObservability() {
+  const lines: Record<string, unknown>[] = [];
+  // Powertools writes INFO and EMF to stdout, WARN and ERROR to stderr.
+  const capture = (chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.trim().startsWith('{')) lines.push(JSON.parse(line));
+    }
+    return true;
+  };
+  const spies = [
+    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
+    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  const logger = new Logger({ serviceName: 'o365-mail-queue' });
+  const metrics = new Metrics({ namespace: 'O365MailQueue', serviceName: 'o365-mail-queue' });
+  return {
+    logger,
+    metrics,
+    logs: () => lines.filter((l) => typeof l.level === 'string') as LogLine[],
+    /** Sum of each metric over the EMF lines printed so far. */
+    metricTotals: () => {
+      const totals: Record<string, number> = {};
+      for (const line of lines) {
+        const defs = (
+          line._aws as { CloudWatchMetrics?: { Metrics: { Name: string }[] }[] } | undefined
+        )?.CloudWatchMetrics?.[0]?.Metrics;
+        for (const { Name } of defs ?? []) {
+          const v = line[Name];
+          const values = Array.isArray(v) ? v : [v];
+          totals[Name] = (totals[Name] ?? 0) + values.reduce((a: number, b) => a + Number(b), 0);
+        }
+      }
+      return totals;
+    },
+    restore: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
+}
+
+/** Records the `VisibilityTimeout` each receipt handle was given. */
+export function recordVisibilityChanges(sqs: SQSClient): Map<string, number> {
+  const changes = new Map<string, number>();
+  sqs.middlewareStack.remove('recordVisibilityChanges');
+  sqs.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'ChangeMessageVisibilityBatchCommand') {
+        const input = args.input as {
+          Entries: { ReceiptHandle: string; VisibilityTimeout: number }[];
+        };
+        for (const e of input.Entries) changes.set(e.ReceiptHandle, e.VisibilityTimeout);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordVisibilityChanges' },
+  );
+  return changes;
+}
