@@ -78,10 +78,24 @@ export interface TokenProvider {
   getAccessToken(renew?: boolean): Promise<string>;
 }
 
-/** One authenticated SMTP session as one batch sees it, reused for every message in it. */
+/**
+ * A message ready for any transport: the envelope (Bcc recipients included) and the exact MIME
+ * bytes (no Bcc header). Composed once, so the same Message-ID, headers and attachments leave
+ * whichever door (SMTP, Graph) carries it.
+ */
+export interface ComposedMime {
+  envelope: { from: string | false; to: string[] };
+  raw: Buffer;
+  messageId: string;
+}
+
+/**
+ * One batch's session with a transport (an authenticated SMTP session, or Graph), reused for
+ * every message in the batch. Delivery depends on this seam only, never on a transport's module.
+ */
 export interface MailSession {
   /** Sends one composed message; never throws for a server reply: the outcome says what happened. */
-  send(mail: import('nodemailer/lib/mailer/index.js').Options): Promise<SendOutcome>;
+  send(mail: ComposedMime): Promise<SendOutcome>;
   /** Ends the batch's use of the session: QUIT, or kept for the next batch of a warm sender. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { parseMailMessageJson } from '../message/parse-mail-message.ts';
 import type {
+  ComposedMime,
   DeliveryLedger,
   LedgerClaim,
   MailMessage,
@@ -17,6 +18,7 @@ import { isFromAllowed } from './allowed-from.ts';
 import { backoffSeconds, MAX_VISIBILITY_SECONDS, receiveCountOf } from './backoff.ts';
 import type { RecordOutcome } from './batch-outcome.ts';
 import { composeMail, type S3ObjectFetcher } from './compose-mail.ts';
+import { composeMime } from './compose-mime.ts';
 
 /** The slice of the sender configuration one record needs. */
 export interface RecordSettings {
@@ -177,10 +179,17 @@ async function sendClaimed(
       ? { kind: 'invalid', reason: composed.reason }
       : { kind: 'retry', cause: 'temporary', reason: composed.reason, delaySeconds: backoff() };
   }
+  let mime: ComposedMime;
+  try {
+    mime = await composeMime(composed.mail);
+  } catch (err) {
+    await release();
+    return { kind: 'invalid', reason: `the message could not be composed: ${errorText(err)}` };
+  }
   const started = performance.now();
   let sent: SendOutcome;
   try {
-    sent = await (await deps.session()).send(composed.mail);
+    sent = await (await deps.session()).send(mime);
   } catch (err) {
     sent = deps.classifyFailure(err);
   }

@@ -1,6 +1,6 @@
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SenderConfig } from '../config/sender-config.ts';
-import { composeMime } from '../transport/smtp/compose-mime.ts';
+import { composeMime } from '../delivery/compose-mime.ts';
 import { smtpConnectionOptions } from '../transport/smtp/smtp-connection-options.ts';
 import {
   connect,

@@ -3,9 +3,11 @@
  * and the token endpoint (through a TCP relay that can cut the line): what a batch gets, what it
  * counts, and what happens to a connection that went quiet. The clock is injected; nothing sleeps.
  */
+
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
 import type { SenderConfig } from '../../lib/config/sender-config.ts';
+import { composeMime } from '../../lib/delivery/compose-mime.ts';
 import { KeptSmtpConnections } from '../../lib/transport/smtp/kept-smtp-connections.ts';
 import { SmtpSession } from '../../lib/transport/smtp/smtp-session.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
@@ -90,8 +92,16 @@ function keeper(keepAliveSeconds = 60, checkTimeoutMs = 5_000, socketTimeoutMs =
       const outcomes = [];
       for (let i = 0; i < n; i++) {
         outcomes.push(
-          (await session.send({ from: SENDER, to: 'ann@example.com', subject: `m${i}`, text: 'x' }))
-            .kind,
+          (
+            await session.send(
+              await composeMime({
+                from: SENDER,
+                to: 'ann@example.com',
+                subject: `m${i}`,
+                text: 'x',
+              }),
+            )
+          ).kind,
         );
       }
       await session.close();

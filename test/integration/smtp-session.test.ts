@@ -3,6 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clearTokenProviderCache, createTokenProvider } from '../../lib/auth/token-provider.ts';
 import type { SenderConfig, SmtpSettings } from '../../lib/config/sender-config.ts';
+import { composeMime } from '../../lib/delivery/compose-mime.ts';
 import { openSmtpSession, type SmtpSession } from '../../lib/transport/smtp/smtp-session.ts';
 import type { TokenProvider } from '../../lib/types.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
@@ -64,13 +65,14 @@ async function server(options: Parameters<typeof startOffice365Smtp>[0]): Promis
   return s;
 }
 
-const mail = (to: string | string[] = 'rcpt@example.com', extra: object = {}) => ({
-  from: SENDER,
-  to,
-  subject: 'Quarterly report',
-  text: 'Hello from the queue.',
-  ...extra,
-});
+const mail = (to: string | string[] = 'rcpt@example.com', extra: object = {}) =>
+  composeMime({
+    from: SENDER,
+    to,
+    subject: 'Quarterly report',
+    text: 'Hello from the queue.',
+    ...extra,
+  });
 
 beforeAll(async () => {
   entra = await startTokenEndpoint();
@@ -96,7 +98,9 @@ describe('SMTP session against the Office 365 emulator', () => {
     const session = open(configFor(o365));
     const outcomes = [];
     for (let i = 0; i < 5; i++)
-      outcomes.push(await session.send(mail('rcpt@example.com', { bcc: 'hidden@example.com' })));
+      outcomes.push(
+        await session.send(await mail('rcpt@example.com', { bcc: 'hidden@example.com' })),
+      );
     expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
     expect(outcomes[0]).toMatchObject({
       accepted: ['rcpt@example.com', 'hidden@example.com'],
@@ -123,39 +127,39 @@ describe('SMTP session against the Office 365 emulator', () => {
   it('keeps the session after a refused recipient (RSET), and counts a partial refusal as sent', async () => {
     o365.rejectRecipient(NOBODY, NOT_FOUND);
     const session = open(configFor(o365));
-    const refused = await session.send(mail(NOBODY));
+    const refused = await session.send(await mail(NOBODY));
     expect(refused).toMatchObject({
       kind: 'rejected',
       reply: { code: 550, enhanced: '5.1.10', command: 'RCPT TO' },
     });
     expect(refused.kind === 'rejected' && refused.reason).toContain(NOT_FOUND);
-    expect(await session.send(mail(['rcpt@example.com', NOBODY]))).toMatchObject({
+    expect(await session.send(await mail(['rcpt@example.com', NOBODY]))).toMatchObject({
       kind: 'sent',
       accepted: ['rcpt@example.com'],
       rejected: [NOBODY],
     });
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(session.stats).toMatchObject({ connections: 1, logins: 1, resets: 1, sent: 2 });
     expect(o365.stats.connections).toBe(1);
   });
 
   it('keeps the session when nodemailer refuses a message before sending it', async () => {
     const session = open(configFor(o365));
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
-    expect(await session.send(mail([]))).toMatchObject({
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail([]))).toMatchObject({
       kind: 'rejected',
       reason: expect.stringMatching(/No recipients/),
     });
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(o365.stats.connections).toBe(1);
   });
 
   it('refuses a message sent as someone else after DATA, and goes on with the next', async () => {
     const session = open(configFor(o365));
-    const denied = await session.send(mail('rcpt@example.com', { from: 'ceo@contoso.com' }));
+    const denied = await session.send(await mail('rcpt@example.com', { from: 'ceo@contoso.com' }));
     expect(denied).toMatchObject({ kind: 'rejected', reply: { enhanced: '5.2.252' } });
     expect(
-      await session.send(mail('rcpt@example.com', { from: 'alerts@contoso.com' })),
+      await session.send(await mail('rcpt@example.com', { from: 'alerts@contoso.com' })),
     ).toMatchObject({ kind: 'sent' });
     expect(o365.stats.connections).toBe(1);
   });
@@ -163,8 +167,8 @@ describe('SMTP session against the Office 365 emulator', () => {
   it('reports a dropped connection as retry and reconnects for the next message', async () => {
     o365.dropNextData();
     const session = open(configFor(o365));
-    expect(await session.send(mail())).toMatchObject({ kind: 'retry' });
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'retry' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(session).toMatchObject({ connections: 2, logins: 2 });
     expect(entra.tokenRequests).toBe(1);
     expect(o365.stats.messages).toBe(1);
@@ -172,24 +176,24 @@ describe('SMTP session against the Office 365 emulator', () => {
 
   it('reports throttling as retry with a one-minute floor, then reconnects', async () => {
     const session = open(configFor(o365));
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     o365.failNext(
       'mail',
       '421 4.4.2 Message submission rate for this client has exceeded the configured limit',
     );
-    expect(await session.send(mail())).toMatchObject({
+    expect(await session.send(await mail())).toMatchObject({
       kind: 'retry',
       minDelaySeconds: 60,
       reply: { code: 421 },
     });
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(session.connections).toBe(2);
   });
 
   it('turns a stalled server into a quick retry (socket timeout)', async () => {
     o365.stallNext('data', 5_000);
     const session = open(configFor(o365, { socketTimeoutMs: 300 }));
-    const outcome = await session.send(mail());
+    const outcome = await session.send(await mail());
     expect(outcome).toMatchObject({ kind: 'retry' });
     expect(outcome.kind === 'retry' && outcome.reason).toMatch(/Timed out|Timeout/);
   });
@@ -197,12 +201,12 @@ describe('SMTP session against the Office 365 emulator', () => {
   it('sends no credential to a server that offers no STARTTLS, and stops the batch', async () => {
     const plain = await server({ startTls: false });
     const session = open(configFor(plain));
-    const outcome = await session.send(mail());
+    const outcome = await session.send(await mail());
     expect(outcome).toMatchObject({ kind: 'config', fix: expect.stringMatching(/SMTP_HOST/) });
     expect(plain.stats).toMatchObject({ authAttempts: 0, insecureAuthAttempts: 0, messages: 0 });
     expect(plain.stats.commands.AUTH ?? 0).toBe(0);
     // The same answer for the rest of the batch, without touching the network again.
-    expect(await session.send(mail())).toEqual(outcome);
+    expect(await session.send(await mail())).toEqual(outcome);
     expect(plain.stats.connections).toBe(1);
     expect(entra.tokenRequests).toBe(0);
   });
@@ -210,20 +214,20 @@ describe('SMTP session against the Office 365 emulator', () => {
   it('stops the batch when SMTP AUTH is disabled for the mailbox', async () => {
     const disabled = await server({ mailboxes: { [SENDER]: { smtpAuthDisabled: true } } });
     const session = open(configFor(disabled));
-    const outcome = await session.send(mail());
+    const outcome = await session.send(await mail());
     expect(outcome).toMatchObject({
       kind: 'config',
       reply: { enhanced: '5.7.139' },
       fix: expect.stringMatching(/Set-CASMailbox/),
     });
-    expect(await session.send(mail())).toBe(outcome);
+    expect(await session.send(await mail())).toBe(outcome);
     expect(disabled.stats).toMatchObject({ connections: 1, authAttempts: 1 }); // no futile retry with a new token
     expect(entra.tokenRequests).toBe(1);
   });
 
   it('stops the batch when the token endpoint refuses the app, before any AUTH', async () => {
     const session = open(configFor(o365, {}, { clientSecret: 'expired-secret' }));
-    const outcome = await session.send(mail());
+    const outcome = await session.send(await mail());
     expect(outcome).toMatchObject({
       kind: 'config',
       reason: expect.stringMatching(/AADSTS7000215/),
@@ -240,7 +244,7 @@ describe('SMTP session against the Office 365 emulator', () => {
       },
     };
     const session = open(configFor(o365), stale);
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(calls).toBe(2);
     expect(o365.stats).toMatchObject({ authAttempts: 2, authSuccesses: 1 });
   });
@@ -248,16 +252,16 @@ describe('SMTP session against the Office 365 emulator', () => {
   it('speaks implicit TLS (port-465 style servers)', async () => {
     const implicit = await server({ implicitTls: true });
     const session = open(configFor(implicit, { tls: 'implicit' }));
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(implicit.stats).toMatchObject({ tlsHandshakes: 1, messages: 1 });
   });
 
   it('authenticates with a password (legacy AUTH LOGIN)', async () => {
     const session = open(configFor(o365, { auth: 'password' }));
-    expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
     expect(o365.messages[0]).toMatchObject({ authUser: SENDER, authMethod: 'LOGIN' });
     const wrong = open({ ...configFor(o365, { auth: 'password' }), password: 'wrong' });
-    expect(await wrong.send(mail())).toMatchObject({ kind: 'config', reply: { code: 535 } });
+    expect(await wrong.send(await mail())).toMatchObject({ kind: 'config', reply: { code: 535 } });
   });
 
   it('retries the rest of the batch at once when the server cannot be reached', async () => {
@@ -265,9 +269,9 @@ describe('SMTP session against the Office 365 emulator', () => {
     const config = configFor(gone);
     await gone.stop();
     const session = open(config);
-    const first = await session.send(mail());
+    const first = await session.send(await mail());
     expect(first).toMatchObject({ kind: 'retry', reason: expect.stringMatching(/ECONNREFUSED/) });
-    expect(await session.send(mail())).toBe(first);
+    expect(await session.send(await mail())).toBe(first);
     expect(session.connections).toBe(1);
   });
 
@@ -292,7 +296,7 @@ describe('SMTP session against the Office 365 emulator', () => {
         ...base,
         smtp: { ...base.smtp, port, auth: 'none', allowPlaintext: true },
       });
-      expect(await session.send(mail())).toMatchObject({ kind: 'sent' });
+      expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
       expect(received).toEqual(['rcpt@example.com']);
       await session.close(); // before the server closes, which waits for its clients
     } finally {
@@ -302,10 +306,10 @@ describe('SMTP session against the Office 365 emulator', () => {
 
   it('closes with QUIT and can be closed twice', async () => {
     const session = open(configFor(o365));
-    await session.send(mail());
+    await session.send(await mail());
     await session.close();
     await session.close();
     expect(o365.stats.commands.QUIT).toBe(1);
-    expect(await session.send(mail())).toMatchObject({ kind: 'retry' });
+    expect(await session.send(await mail())).toMatchObject({ kind: 'retry' });
   });
 });

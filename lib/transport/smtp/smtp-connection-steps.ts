@@ -7,8 +7,7 @@
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SMTPConnectionSendInfo } from 'nodemailer/lib/smtp-connection/index.js';
 import type XOAuth2 from 'nodemailer/lib/xoauth2/index.js';
-import type { TokenProvider } from '../../types.ts';
-import type { ComposedMime } from './compose-mime.ts';
+import type { ComposedMime, TokenProvider } from '../../types.ts';
 
 /** Runs `start(done)` and settles with its result, or with the connection's `error`/`end`. */
 function settle<T>(

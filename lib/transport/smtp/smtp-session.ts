@@ -12,11 +12,9 @@
  * TLS + AUTH handshake mid-batch; here a refused message is followed by RSET and the session goes on.
  */
 
-import type Mail from 'nodemailer/lib/mailer/index.js';
 import type { SenderConfig } from '../../config/sender-config.ts';
-import type { MailSession, SendOutcome, TokenProvider } from '../../types.ts';
+import type { ComposedMime, MailSession, SendOutcome, TokenProvider } from '../../types.ts';
 import { classificationToOutcome, classifySmtpFailure } from './classify-smtp-failure.ts';
-import { type ComposedMime, composeMime } from './compose-mime.ts';
 import {
   type KeptConnection,
   type KeptConnectionsOptions,
@@ -94,8 +92,8 @@ export class SmtpSession implements MailSession {
     return this.#stopped;
   }
 
-  send(mail: Mail.Options): Promise<SendOutcome> {
-    const run = this.#queue.then(() => this.#send(mail));
+  send(mime: ComposedMime): Promise<SendOutcome> {
+    const run = this.#queue.then(() => this.#send(mime));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -109,7 +107,7 @@ export class SmtpSession implements MailSession {
     if (kept) await this.#keeper.giveBack(kept);
   }
 
-  async #send(mail: Mail.Options): Promise<SendOutcome> {
+  async #send(mime: ComposedMime): Promise<SendOutcome> {
     // A broken configuration fails every message the same way: do not touch the network again.
     if (this.#stopped) return this.#stopped;
     // A server that could not be reached a moment ago would cost every remaining message of the
@@ -117,15 +115,6 @@ export class SmtpSession implements MailSession {
     if (this.#unavailable) return this.#unavailable;
     if (this.#closed)
       return { kind: 'retry', reason: 'The SMTP session was closed before this message was sent.' };
-    let mime: ComposedMime;
-    try {
-      mime = await composeMime(mail);
-    } catch (err) {
-      return {
-        kind: 'invalid',
-        reason: `The message could not be composed: ${(err as Error).message}`,
-      };
-    }
     let kept: KeptConnection;
     try {
       kept = await this.#ready();

@@ -6,12 +6,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type Mail from 'nodemailer/lib/mailer/index.js';
 import { vi } from 'vitest';
-import type { MailSession, SendOutcome } from '../../../../lib/types.ts';
+import type { ComposedMime, MailSession, SendOutcome } from '../../../../lib/types.ts';
 
 export interface FakeSession extends MailSession {
-  sent: Mail.Options[];
+  /** What each send carried, read back from its MIME. */
+  sent: { subject: string; mime: ComposedMime }[];
   opened: number;
   closed: number;
 }
@@ -24,9 +24,10 @@ export function scriptedSessions(): { open: () => FakeSession; all: FakeSession[
       sent: [],
       opened: 1,
       closed: 0,
-      async send(mail) {
-        session.sent.push(mail);
-        return outcomeFor(String(mail.subject ?? ''));
+      async send(mime) {
+        const subject = /^Subject: (.*)$/m.exec(mime.raw.toString('utf8'))?.[1] ?? '';
+        session.sent.push({ subject, mime });
+        return outcomeFor(subject);
       },
       async close() {
         session.closed++;

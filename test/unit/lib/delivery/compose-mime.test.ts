@@ -7,9 +7,9 @@ import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import type MailMessage from 'nodemailer/lib/mailer/mail-message.js';
 import { describe, expect, it } from 'vitest';
-import { composeMail } from '../../lib/delivery/compose-mail.ts';
-import { parseMailMessage } from '../../lib/message/parse-mail-message.ts';
-import { composeMime } from '../../lib/transport/smtp/compose-mime.ts';
+import { composeMail } from '../../../../lib/delivery/compose-mail.ts';
+import { composeMime } from '../../../../lib/delivery/compose-mime.ts';
+import { parseMailMessage } from '../../../../lib/message/parse-mail-message.ts';
 
 /** What the Mailer builds, as the SMTP transport would send it (the previous composeMime). */
 async function throughMailer(mail: Mail.Options) {

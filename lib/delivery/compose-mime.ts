@@ -6,18 +6,14 @@
  * options this project composes, the Mailer adds only the three priority headers on top of
  * MailComposer, and it brings DKIM signing, proxy sockets, plugins and data-URL images into the
  * Lambda bundle, none of which a path here runs (issue 7: 23 KB of bundle). The priority headers
- * are set below exactly as the Mailer sets them; test/unit/compose-mime.test.ts checks the MIME
+ * are set below exactly as the Mailer sets them; test/unit/lib/delivery/compose-mime.test.ts checks the MIME
  * against the Mailer's byte for byte. Options only the Mailer acts on are refused, not dropped.
  */
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
+import type { ComposedMime } from '../types.ts';
 
-/** A composed message: the SMTP envelope (Bcc recipients included), and the MIME text (no Bcc header). */
-export interface ComposedMime {
-  envelope: { from: string | false; to: string[] };
-  raw: Buffer;
-  messageId: string;
-}
+export type { ComposedMime } from '../types.ts';
 
 /** Options the Mailer acts on before or after MailComposer; nothing here sets them. */
 const MAILER_ONLY_OPTIONS = ['xMailer', 'list', 'dkim', 'attachDataUrls'] as const;
