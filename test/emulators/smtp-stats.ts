@@ -18,6 +18,8 @@ export interface SmtpStats {
   droppedMessages: number;
   /** MAIL FROM refused by the per-mailbox rate limit. */
   rateLimited: number;
+  /** Sessions ended for input sent before a reply it had to wait for (RFC 2920 synchronization). */
+  protocolErrors: number;
   /** Command lines by verb (`EHLO`, `STARTTLS`, `AUTH`, `MAIL`, `RCPT`, `DATA`, `QUIT`, ...). */
   commands: Record<string, number>;
 }
@@ -34,6 +36,7 @@ export function emptyStats(): SmtpStats {
     rejectedMessages: 0,
     droppedMessages: 0,
     rateLimited: 0,
+    protocolErrors: 0,
     commands: {},
   };
 }
