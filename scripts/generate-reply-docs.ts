@@ -1,6 +1,6 @@
 /**
- * Writes the "Troubleshooting Office 365 replies" table of README.md from the failure table in
- * lib/transport/smtp/office365-replies.ts, so the README and the classifier can never disagree.
+ * Writes the Office 365 reply table of docs/replies.md from the failure table in
+ * lib/transport/smtp/office365-replies.ts, so the docs and the classifier can never disagree.
  * Run: node scripts/generate-reply-docs.ts   (test/unit/reply-docs.test.ts fails when it is stale)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -44,21 +44,25 @@ export function renderReplyTable(rows: readonly ReplyTableRow[] = OFFICE365_REPL
   ].join('\n');
 }
 
-/** `readme` with the generated block replaced by the current table. */
-export function withReplyTable(readme: string, table = renderReplyTable()): string {
-  const begin = readme.indexOf(BEGIN_MARKER);
-  const end = readme.indexOf(END_MARKER);
+/** The docs page the table lives in. */
+export const REPLY_DOCS_PATH = fileURLToPath(new URL('../docs/replies.md', import.meta.url));
+
+/** `doc` with the generated block replaced by the current table. */
+export function withReplyTable(doc: string, table = renderReplyTable()): string {
+  const begin = doc.indexOf(BEGIN_MARKER);
+  const end = doc.indexOf(END_MARKER);
   if (begin < 0 || end < begin)
-    throw new Error(`README.md has no ${BEGIN_MARKER} … ${END_MARKER} block`);
-  return `${readme.slice(0, begin + BEGIN_MARKER.length)}\n${table}\n${readme.slice(end)}`;
+    throw new Error(`docs/replies.md has no ${BEGIN_MARKER} … ${END_MARKER} block`);
+  return `${doc.slice(0, begin + BEGIN_MARKER.length)}\n${table}\n${doc.slice(end)}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const path = fileURLToPath(new URL('../README.md', import.meta.url));
-  const before = readFileSync(path, 'utf8');
+  const before = readFileSync(REPLY_DOCS_PATH, 'utf8');
   const after = withReplyTable(before);
-  if (after !== before) writeFileSync(path, after);
+  if (after !== before) writeFileSync(REPLY_DOCS_PATH, after);
   console.log(
-    after === before ? 'README.md reply table is up to date' : 'README.md reply table updated',
+    after === before
+      ? 'docs/replies.md reply table is up to date'
+      : 'docs/replies.md reply table updated',
   );
 }

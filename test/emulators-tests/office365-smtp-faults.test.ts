@@ -92,7 +92,7 @@ describe('Office 365 SMTP emulator per-message and concurrency limits', () => {
     smtp = await startOffice365Smtp({
       tokenEndpoint: tokens,
       recipientsPerMessage: 2,
-      sessionsPerMailbox: 2,
+      connectionsPerMailbox: 2,
     });
   });
   afterAll(() => smtp.stop());
@@ -109,11 +109,12 @@ describe('Office 365 SMTP emulator per-message and concurrency limits', () => {
     client.close();
   });
 
-  it('refuses MAIL on a mailbox session beyond the concurrency limit, until an older one closes', async () => {
+  it('refuses MAIL on a mailbox connection beyond the concurrency limit, until an older one closes', async () => {
     const first = await authenticated(smtp);
     const second = await authenticated(smtp);
     const third = await authenticated(smtp);
-    expect(await third.command(`MAIL FROM:<${SENDER}>`)).toBe(O365_REPLIES.senderThreadLimit);
+    expect(await third.command(`MAIL FROM:<${SENDER}>`)).toBe(O365_REPLIES.concurrentConnections);
+    expect(smtp.stats.concurrencyLimited).toBe(1);
     expect(await sendRaw(second)).toMatch(/^250 /);
     expect(await first.command('QUIT')).toBe(O365_REPLIES.quit);
     await first.waitClosed();

@@ -29,8 +29,8 @@ export interface HandlerContext {
   recipientRate: RateWindow;
   ratePerMinute: number;
   recipientsPerDay: number;
-  /** Authenticated sessions per mailbox that may send at once. */
-  sessionsPerMailbox: number;
+  /** Authenticated connections per mailbox that may be open at once. */
+  connectionsPerMailbox: number;
   sessions: MailboxSessions;
   now: () => number;
   mailbox(address: string): MailboxOptions | undefined;
@@ -150,8 +150,10 @@ function mailFromReply(ctx: HandlerContext, session: SMTPServerSession): string 
   if (!user) return O365_REPLIES.notAuthenticated;
   const scripted = ctx.faults.takeReply('mail');
   if (scripted) return scripted;
-  if (ctx.sessions.rank(session.id) >= ctx.sessionsPerMailbox)
-    return O365_REPLIES.senderThreadLimit;
+  if (ctx.sessions.rank(session.id) >= ctx.connectionsPerMailbox) {
+    ctx.stats.concurrencyLimited++;
+    return O365_REPLIES.concurrentConnections;
+  }
   if (ctx.messageRate.count(user.mailbox.toLowerCase()) >= ctx.ratePerMinute) {
     ctx.stats.rateLimited++;
     return O365_REPLIES.rateLimited;

@@ -23,6 +23,7 @@ export const O365_REPLIES = {
   recipientQuotaExceeded:
     '554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message Cannot submit message.',
   senderThreadLimit: '432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded',
+  concurrentConnections: '432 4.3.2 Concurrent connections limit exceeded',
   badSequence: '503 5.5.1 Bad sequence of commands',
   sendHelloFirst: '503 5.5.2 Send hello first',
   oneStartTls: '503 5.5.2 Only one STARTTLS command can be issued per session',

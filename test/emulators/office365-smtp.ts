@@ -48,11 +48,12 @@ export interface Office365SmtpOptions {
   /** Recipients per message; more get `452 4.5.3 Too many recipients` at RCPT. @default 500 */
   recipientsPerMessage?: number;
   /**
-   * Authenticated sessions of one mailbox that may send at once; MAIL FROM on a later one gets
-   * `432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded`. Office 365's value (about 3)
-   * is only reported by third parties, so the default is no limit. @default Infinity
+   * Authenticated connections of one mailbox that may be open at once (Exchange Online allows
+   * about 3): MAIL FROM on a later one gets `432 4.3.2 Concurrent connections limit exceeded`
+   * until an older one closes. Idle connections count. Office 365's value is only reported by third
+   * parties, so the default is no limit. @default Infinity
    */
-  sessionsPerMailbox?: number;
+  connectionsPerMailbox?: number;
   /**
    * Delay before the greeting and before each answer to AUTH, MAIL, RCPT and the end of DATA, inside
    * the server: a delayed reply holds the session, so pipelined commands are answered one delay
@@ -151,7 +152,7 @@ export async function startOffice365Smtp(
     recipientRate,
     ratePerMinute: options.ratePerMinute ?? 30,
     recipientsPerDay: options.recipientsPerDay ?? 10_000,
-    sessionsPerMailbox: options.sessionsPerMailbox ?? Number.POSITIVE_INFINITY,
+    connectionsPerMailbox: options.connectionsPerMailbox ?? Number.POSITIVE_INFINITY,
     sessions: new MailboxSessions(),
     now,
     mailbox: (address) => (mailboxes ? mailboxes.get(address.toLowerCase()) : {}),

@@ -20,6 +20,8 @@ export interface SmtpStats {
   rateLimited: number;
   /** Sessions ended for input sent before a reply it had to wait for (RFC 2920 synchronization). */
   protocolErrors: number;
+  /** MAIL FROM refused because the mailbox had more connections open than allowed (`432 4.3.2`). */
+  concurrencyLimited: number;
   /** Command lines by verb (`EHLO`, `STARTTLS`, `AUTH`, `MAIL`, `RCPT`, `DATA`, `QUIT`, ...). */
   commands: Record<string, number>;
 }
@@ -37,6 +39,7 @@ export function emptyStats(): SmtpStats {
     droppedMessages: 0,
     rateLimited: 0,
     protocolErrors: 0,
+    concurrencyLimited: 0,
     commands: {},
   };
 }
