@@ -179,3 +179,31 @@ export function isLoopbackHost(host: string): boolean {
     h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h)
   );
 }
+
+/** `true`/`false` (also `yes`/`no`, `1`/`0`), case-insensitive. */
+export function parseBoolean(name: string, raw: string): Parsed<boolean> {
+  const value = raw.trim().toLowerCase();
+  if (['true', 'yes', '1'].includes(value)) return ok(true);
+  if (['false', 'no', '0'].includes(value)) return ok(false);
+  return fail(`${name} must be true or false (got ${JSON.stringify(raw)}).`);
+}
+
+/**
+ * The Microsoft Graph host as an https origin; a bare host name (`graph.microsoft.us`) is taken as
+ * `https://<host>`. Graph is only served over https.
+ */
+export function parseGraphEndpoint(name: string, raw: string): Parsed<string> {
+  const trimmed = raw.trim().replace(/\/+$/, '');
+  const candidate = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  try {
+    const url = new URL(candidate);
+    if (url.protocol === 'https:' && url.pathname === '/' && !url.search && !url.username) {
+      return ok(url.origin);
+    }
+  } catch {
+    // fall through
+  }
+  return fail(
+    `${name} must be the https origin of Microsoft Graph without a path, e.g. https://graph.microsoft.com, or https://graph.microsoft.us, https://dod-graph.microsoft.us, https://microsoftgraph.chinacloudapi.cn for sovereign clouds (got ${JSON.stringify(raw)}).`,
+  );
+}

@@ -4,9 +4,9 @@
  * so a broken deploy is fixed in one go. Secrets from `MAIL_SECRET_ARN` are merged in before this
  * runs (see `loadSenderConfigWithSecrets` in `secrets.ts`).
  */
+import { ConfigReader, type Env } from './config-reader.ts';
 import {
   isLoopbackHost,
-  type Parsed,
   parseAddress,
   parseAllowedFrom,
   parseAuthorityHost,
@@ -22,6 +22,25 @@ import {
   parseScope,
   parseTenantId,
 } from './config-values.ts';
+import {
+  checkDoor,
+  type GraphSettings,
+  graphScope,
+  hveHost,
+  type MailTransport,
+  readGraph,
+  readSmtpEndpoint,
+  readTransport,
+  type SmtpEndpoint,
+  warnOnGraphOnlyVariables,
+} from './transport-config.ts';
+
+export type {
+  GraphLargeMessageMode,
+  GraphSettings,
+  MailTransport,
+  SmtpEndpoint,
+} from './transport-config.ts';
 
 export const SMTP_TLS_MODES = ['starttls', 'implicit'] as const;
 export type SmtpTlsMode = (typeof SMTP_TLS_MODES)[number];
@@ -56,10 +75,17 @@ const OFFICE365_SMTP_HOSTS = new Set([
   'smtp.office365.com',
   'smtp.office365.us',
   'smtp.partner.outlook.cn',
+  'smtp.hve.mx.microsoft',
 ]);
 
 export interface SmtpSettings {
-  /** @default 'smtp.office365.com' (`SMTP_HOST`) */
+  /**
+   * Exchange Online client submission, or the High Volume Email preset (its host, OAuth, at most
+   * 50 recipients and 10 MB per message, internal recipients only).
+   * @default 'office365' (`SMTP_ENDPOINT`)
+   */
+  endpoint?: SmtpEndpoint;
+  /** @default 'smtp.office365.com', 'smtp.hve.mx.microsoft' for HVE (`SMTP_HOST`) */
   host: string;
   /** @default 587 (`SMTP_PORT`) */
   port: number;
@@ -94,7 +120,10 @@ export interface OAuthSettings {
   clientId: string;
   /** @default 'https://login.microsoftonline.com' (`O365_AUTHORITY_HOST`) */
   authorityHost: string;
-  /** @default 'https://outlook.office365.com/.default' (`O365_SCOPE`) */
+  /**
+   * @default 'https://outlook.office365.com/.default' (`O365_SCOPE`); with Graph always
+   *   `<O365_GRAPH_ENDPOINT>/.default`
+   */
   scope: string;
   /** `O365_CLIENT_SECRET`; exactly one of secret or certificate + key is set. */
   clientSecret?: string;
@@ -113,8 +142,16 @@ export interface SenderConfig {
   sender: string;
   /** `MAIL_ALLOWED_FROM`, lower-cased addresses or `@domain`. @default [sender] */
   allowedFrom: string[];
+  /**
+   * The door into Exchange Online: SMTP AUTH, or Microsoft Graph `sendMail`.
+   * @default 'smtp' (`MAIL_TRANSPORT`)
+   */
+  transport?: MailTransport;
+  /** SMTP settings; with Graph only their defaults, unused. */
   smtp: SmtpSettings;
-  /** Present when `smtp.auth` is `oauth2`. */
+  /** Present when `transport` is `graph`. */
+  graph?: GraphSettings;
+  /** Present when `smtp.auth` is `oauth2`, and always with Graph. */
   oauth?: OAuthSettings;
   /** `SMTP_PASSWORD`; present when `smtp.auth` is `password`. */
   password?: string;
@@ -126,45 +163,9 @@ export type SenderConfigResult =
   | { ok: true; config: SenderConfig; warnings: string[] }
   | { ok: false; problems: string[] };
 
-type Env = Record<string, string | undefined>;
-
-/** Problems collected while reading; each `take` returns the value or records the problem. */
-class Reader {
-  readonly problems: string[] = [];
-  readonly #env: Env;
-  constructor(env: Env) {
-    this.#env = env;
-  }
-  raw(name: string): string | undefined {
-    const value = this.#env[name];
-    return value === undefined || value.trim() === '' ? undefined : value;
-  }
-  take<T>(parsed: Parsed<T>): T | undefined {
-    if (parsed.ok) return parsed.value;
-    this.problems.push(parsed.problem);
-    return undefined;
-  }
-  optional<T>(name: string, parse: (name: string, raw: string) => Parsed<T>): T | undefined {
-    const raw = this.raw(name);
-    return raw === undefined ? undefined : this.take(parse(name, raw));
-  }
-  required<T>(
-    name: string,
-    parse: (name: string, raw: string) => Parsed<T>,
-    fix: string,
-  ): T | undefined {
-    const raw = this.raw(name);
-    if (raw === undefined) {
-      this.problems.push(`${name} is not set: ${fix}`);
-      return undefined;
-    }
-    return this.take(parse(name, raw));
-  }
-}
-
 /** Reads and validates the sender's configuration from `env` (secrets already merged in). */
 export function loadSenderConfig(env: Env): SenderConfigResult {
-  const r = new Reader(env);
+  const r = new ConfigReader(env);
   const dlqUrl = r.required(
     'MAIL_DLQ_URL',
     parseQueueUrl,
@@ -177,24 +178,40 @@ export function loadSenderConfig(env: Env): SenderConfigResult {
     'set it to the mailbox that sends, e.g. noreply@contoso.com.',
   );
   const allowedFrom = r.optional('MAIL_ALLOWED_FROM', parseAllowedFrom);
-  const smtp = readSmtp(r);
-  const oauth = smtp?.auth === 'oauth2' ? readOAuth(r) : undefined;
-  const password = smtp?.auth === 'password' ? readPassword(r) : undefined;
+  const transport = readTransport(r);
+  const smtp = readSmtp(r, transport);
+  const useOAuth = transport === 'graph' || smtp?.auth === 'oauth2';
+  const oauth = useOAuth ? readOAuth(r, transport) : undefined;
+  const graph = transport === 'graph' ? readGraph(r, oauth?.authorityHost) : undefined;
+  if (transport === 'smtp') warnOnGraphOnlyVariables(r);
+  if (graph && oauth) oauth.scope = graphScope(r, graph.endpoint);
+  const password = transport === 'smtp' && smtp?.auth === 'password' ? readPassword(r) : undefined;
   const secretArn = r.raw('MAIL_SECRET_ARN')?.trim();
-  if (r.problems.length > 0 || !dlqUrl || !sender || !smtp)
+  if (r.problems.length > 0 || !dlqUrl || !sender || !smtp || !transport)
     return { ok: false, problems: r.problems };
 
-  const config: SenderConfig = { dlqUrl, sender, allowedFrom: allowedFrom ?? [sender], smtp };
+  const config: SenderConfig = {
+    dlqUrl,
+    sender,
+    allowedFrom: allowedFrom ?? [sender],
+    transport,
+    smtp,
+  };
   if (queueUrl) config.queueUrl = queueUrl;
+  if (graph) config.graph = graph;
   if (oauth) config.oauth = oauth;
   if (password !== undefined) config.password = password;
   if (secretArn) config.secretArn = secretArn;
-  return { ok: true, config, warnings: configWarnings(config) };
+  return { ok: true, config, warnings: [...r.warnings, ...configWarnings(config)] };
 }
 
 function configWarnings(config: SenderConfig): string[] {
   const warnings: string[] = [];
-  if (config.smtp.auth === 'password' && OFFICE365_SMTP_HOSTS.has(config.smtp.host)) {
+  if (
+    config.transport !== 'graph' &&
+    config.smtp.auth === 'password' &&
+    OFFICE365_SMTP_HOSTS.has(config.smtp.host)
+  ) {
     warnings.push(
       'SMTP_AUTH=password is legacy: Microsoft switches Basic auth for SMTP AUTH off by default for existing tenants at the end of December 2026. Move to SMTP_AUTH=oauth2.',
     );
@@ -202,14 +219,18 @@ function configWarnings(config: SenderConfig): string[] {
   return warnings;
 }
 
-function readSmtp(r: Reader): SmtpSettings | undefined {
-  const host = r.optional('SMTP_HOST', parseHost) ?? DEFAULT_SMTP_HOST;
+function readSmtp(r: ConfigReader, transport: MailTransport | undefined): SmtpSettings | undefined {
+  const endpoint = readSmtpEndpoint(r);
+  const configuredHost = r.optional('SMTP_HOST', parseHost);
+  const host =
+    endpoint === 'hve' ? hveHost(r, configuredHost) : (configuredHost ?? DEFAULT_SMTP_HOST);
   const port = r.optional('SMTP_PORT', parsePort) ?? 587;
   const rawTls = r.raw('SMTP_TLS')?.trim().toLowerCase();
   const rawAuth = r.raw('SMTP_AUTH');
   // An unreadable SMTP_AUTH is one problem; the credentials of a guessed mode would only add noise.
   const auth =
     rawAuth === undefined ? 'oauth2' : r.take(parseEnum('SMTP_AUTH', rawAuth, SMTP_AUTH_MODES));
+  checkDoor(r, transport, endpoint, auth);
   let tls: SmtpTlsMode | undefined = port === 465 ? 'implicit' : 'starttls';
   if (rawTls === 'none' || rawTls === 'off' || rawTls === 'false') {
     r.problems.push(
@@ -232,9 +253,10 @@ function readSmtp(r: Reader): SmtpSettings | undefined {
     r.optional('SMTP_SOCKET_TIMEOUT_MS', parseMillis) ?? DEFAULT_TIMEOUTS.socketMs;
   const keepAliveSeconds =
     r.optional('SMTP_KEEPALIVE_SECONDS', parseKeepAliveSeconds) ?? DEFAULT_KEEPALIVE_SECONDS;
-  if (!tls || !auth) return undefined;
+  if (!tls || !auth || !endpoint) return undefined;
   const allowPlaintext = auth === 'none' && isLoopbackHost(host);
   return {
+    endpoint,
     host,
     port,
     tls,
@@ -247,8 +269,14 @@ function readSmtp(r: Reader): SmtpSettings | undefined {
   };
 }
 
-function readOAuth(r: Reader): OAuthSettings | undefined {
-  const why = 'SMTP_AUTH=oauth2 (the default) needs the Entra app registration';
+function readOAuth(
+  r: ConfigReader,
+  transport: MailTransport | undefined,
+): OAuthSettings | undefined {
+  const why =
+    transport === 'graph'
+      ? 'MAIL_TRANSPORT=graph needs the Entra app registration'
+      : 'SMTP_AUTH=oauth2 (the default) needs the Entra app registration';
   const tenantId = r.required(
     'O365_TENANT_ID',
     parseTenantId,
@@ -292,7 +320,7 @@ function readOAuth(r: Reader): OAuthSettings | undefined {
   return oauth;
 }
 
-function readPassword(r: Reader): string | undefined {
+function readPassword(r: ConfigReader): string | undefined {
   const password = r.raw('SMTP_PASSWORD');
   if (password === undefined) {
     r.problems.push(

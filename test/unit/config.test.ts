@@ -44,7 +44,9 @@ describe('loadSenderConfig', () => {
       dlqUrl: BASE.MAIL_DLQ_URL,
       sender: 'noreply@contoso.com',
       allowedFrom: ['noreply@contoso.com'],
+      transport: 'smtp',
       smtp: {
+        endpoint: 'office365',
         host: 'smtp.office365.com',
         port: 587,
         tls: 'starttls',
