@@ -8,6 +8,10 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 export const SMTP_AUTH_MODES = ['oauth2', 'password', 'none'] as const;
 export type SmtpAuthMode = (typeof SMTP_AUTH_MODES)[number];
 
+/** Where the sender function's code comes from; see {@link MailSenderProps.senderCode}. */
+export const SENDER_CODES = ['prebuilt', 'source'] as const;
+export type SenderCode = (typeof SENDER_CODES)[number];
+
 /** Properties of {@link MailSender}. Every default is in {@link MAIL_SENDER_DEFAULTS}. */
 export interface MailSenderProps {
   /** The mailbox that authenticates to SMTP and the default `from` (`MAIL_SENDER`). */
@@ -143,6 +147,16 @@ export interface MailSenderProps {
     | false
     | { readonly messagesPerMinute?: number; readonly recipientsPerDay?: number };
   /**
+   * Most SMTP connections to the sending mailbox at once across all the function's sandboxes,
+   * idle kept sessions included (`MAIL_MAX_CONNECTIONS`): Exchange Online refuses more with
+   * `432 4.3.2 Concurrent connections limit exceeded`. Each connection is opened under a lease in
+   * the delivery-state table that lapses by itself when its sandbox vanishes; a sandbox that finds
+   * every slot taken waits a moment, then retries its batch later (nothing is lost). Lower it when
+   * other clients use the same mailbox; `0` turns the cap off.
+   * @default 3
+   */
+  readonly maxConnections?: number;
+  /**
    * Retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
    */
@@ -176,6 +190,13 @@ export interface MailSenderProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Where the sender function's code comes from: `'prebuilt'`, the minified bundle that ships in
+   * this package (synth needs no bundler); or `'source'`, bundled with esbuild at synth from the
+   * TypeScript sources, which only a clone of this repository has.
+   * @default 'prebuilt' ('source' when the construct itself runs from the TypeScript sources)
+   */
+  readonly senderCode?: SenderCode;
 }
 
 /** The defaults of {@link MailSenderProps}, in one place so docs and code cannot drift. */
@@ -200,6 +221,8 @@ export const MAIL_SENDER_DEFAULTS = {
   deliveryLedger: true,
   deliveryLedgerTtl: Duration.days(7),
   sendRateLimit: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
+  // Exchange Online's concurrent connections per mailbox.
+  maxConnections: 3,
   logRetention: RetentionDays.ONE_MONTH,
   // The `service` dimension of the sender's metrics (POWERTOOLS_SERVICE_NAME, read by
   // lib/delivery/observability.ts).
@@ -230,4 +253,7 @@ export const MANAGED_ENVIRONMENT = [
   'MAIL_RATE_TABLE',
   'MAIL_RATE_PER_MINUTE',
   'MAIL_RECIPIENTS_PER_DAY',
+  'MAIL_STATE_TABLE',
+  'MAIL_MAX_CONNECTIONS',
+  'MAIL_CONNECTION_LEASE_SECONDS',
 ] as const;

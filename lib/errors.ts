@@ -44,7 +44,10 @@ export class InvalidSendOptionsError extends MailQueueError {
 export class QueueSendError extends MailQueueError {
   /** SQS error code, e.g. `InternalError`, `AWS.SimpleQueueService.NonExistentQueue`. */
   readonly code: string;
-  /** False when SQS blamed the request (`SenderFault`), true for its own or the network's fault. */
+  /**
+   * True for SQS's own or the network's fault; false when SQS blamed the request (`SenderFault`)
+   * or the client cannot work as configured (no region, no credentials).
+   */
   readonly retryable: boolean;
   constructor(message: string, code: string, retryable: boolean, options?: { cause?: unknown }) {
     super(message, options);

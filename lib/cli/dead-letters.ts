@@ -8,7 +8,7 @@ import {
 
 /** One message in the dead-letter queue, with why it is there. */
 export interface DeadLetter {
-  /** The SQS message id in the DLQ (what `dlq show` takes). */
+  /** The SQS message id in the DLQ (`dlq show` takes it, or the mail id). */
   messageId: string;
   /** The mail message's own `id`, when its body has one. */
   mailId?: string;

@@ -44,9 +44,10 @@ export async function send(options: SendCommandOptions): Promise<ExitCode> {
         groupId: options.groupId,
       });
       out.result({ messageId, id: prepared.id, queueUrl: target.queueUrl });
-      out.line(messageId);
+      // The mail id is what `dlq show`, `npm start` and the sender's logs name the message by.
+      out.line(prepared.id);
       if (out.interactive)
-        out.error(out.color.dim(`queued mail ${prepared.id} on ${target.queueUrl}`));
+        out.error(out.color.dim(`queued on ${target.queueUrl} as SQS message ${messageId}`));
       return EXIT.ok;
     } catch (error) {
       if (error instanceof InvalidSendOptionsError) {

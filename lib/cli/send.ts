@@ -14,7 +14,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** `o365-mail send`: validate a mail message, then put it on the mail queue. */
 export function sendCommand(done: (code: ExitCode) => void): Command {
   const command = new Command('send')
-    .description('validate a mail message and put it on the mail queue; prints the SQS message id')
+    .description('validate a mail message and put it on the mail queue; prints the mail id')
     .option('--file <path>', 'a JSON mail message (- reads stdin); flags below override its fields')
     .option('--to <address>', 'recipient (repeat for more)', collect)
     .option('--cc <address>', 'copy recipient (repeat for more)', collect)

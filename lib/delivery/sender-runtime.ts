@@ -125,7 +125,10 @@ async function assemble(
       logger.debug(message, attributes ?? {}),
   };
   const rateLimiter = options.rateLimiter ?? guards.rateLimiter;
-  const transport = createMailTransport(config, tokenProvider, { logger: sessionLogger });
+  const transport = createMailTransport(config, tokenProvider, {
+    logger: sessionLogger,
+    lease: guards.connectionLease,
+  });
   const deps: BatchDeps = {
     settings: {
       dlqUrl: config.dlqUrl,
@@ -133,8 +136,12 @@ async function assemble(
       sqsEndpoint: aws.sqsEndpoint,
       sender: config.sender,
       allowedFrom: config.allowedFrom,
-      // A limiter may hold a send back for a near slot inside the invocation: keep that time too.
-      safetyMarginMs: sendSafetyMarginMs(transport.sendTimeoutMs) + (rateLimiter?.maxWaitMs ?? 0),
+      // A limiter may hold a send back for a near slot inside the invocation, and the first send
+      // may wait for a free connection: keep that time too.
+      safetyMarginMs:
+        sendSafetyMarginMs(transport.sendTimeoutMs) +
+        (rateLimiter?.maxWaitMs ?? 0) +
+        transport.sessionWaitMs,
     },
     sqs,
     openSession: () => transport.openSession(),

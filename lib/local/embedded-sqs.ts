@@ -10,6 +10,7 @@ import {
   localQueueArn,
   localQueueUrl,
 } from './local-defaults.ts';
+import { onLoopbackOnly } from './loopback-only.ts';
 
 /** The embedded SQS emulator with the mail queue and its DLQ. */
 export interface EmbeddedSqs {
@@ -30,14 +31,16 @@ export interface EmbeddedSqs {
 export async function startEmbeddedSqs(port: number): Promise<EmbeddedSqs> {
   let server: FauxqsServer;
   try {
-    server = await startFauxqs({
-      port,
-      host: '127.0.0.1',
-      logger: false,
-      defaultRegion: LOCAL_REGION,
-      // The spy lets the pipeline see messages the queue itself dead-letters (maxReceiveCount).
-      messageSpies: { bufferSize: 2000 },
-    });
+    server = await onLoopbackOnly(() =>
+      startFauxqs({
+        port,
+        host: '127.0.0.1',
+        logger: false,
+        defaultRegion: LOCAL_REGION,
+        // The spy lets the pipeline see messages the queue itself dead-letters (maxReceiveCount).
+        messageSpies: { bufferSize: 2000 },
+      }),
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new Error(

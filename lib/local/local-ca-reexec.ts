@@ -15,15 +15,21 @@ const MARKER = 'O365_LOCAL_CHILD';
  *   trusted then.
  * - fauxqs needs `node:sqlite`, still flagged experimental in Node 22: its start-up warning is
  *   noise in the terminal, so the child runs with that warning off.
+ * - The child ends with the parent: a parent killed outright (SIGKILL, a crashed terminal) cannot
+ *   pass a signal on, so the child watches the IPC channel between them, which the kernel closes
+ *   when the parent dies, and stops as if told SIGTERM. Otherwise it would keep the SQS port.
  */
 export async function runInPreparedChild(caFile?: string): Promise<number | undefined> {
   const marker = caFile ? resolve(caFile) : '-';
-  if (process.env[MARKER] === marker) return undefined;
+  if (process.env[MARKER] === marker) {
+    followParent();
+    return undefined;
+  }
   const flags = [...process.execArgv, '--disable-warning=ExperimentalWarning'];
   const env: NodeJS.ProcessEnv = { ...process.env, [MARKER]: marker };
   if (caFile) env.NODE_EXTRA_CA_CERTS = caBundle(caFile);
   const child = spawn(process.execPath, [...flags, ...process.argv.slice(1)], {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env,
   });
   // Signals for this process (Ctrl-C reaches both; `kill <pid>` only this one) are passed on;
@@ -40,6 +46,14 @@ export async function runInPreparedChild(caFile?: string): Promise<number | unde
       done(code ?? (signal === 'SIGINT' ? 130 : 1));
     });
   });
+}
+
+/** In the child: SIGTERM to itself (the script's own clean shutdown) once the parent is gone. */
+function followParent(): void {
+  if (!process.channel) return;
+  // The channel must not keep the child alive by itself: a script that is done still exits.
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
 function caBundle(caFile: string): string {

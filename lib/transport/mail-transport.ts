@@ -6,7 +6,7 @@
  * `process-batch` and `process-record` never know which door they drive.
  */
 import type { SenderConfig } from '../config/sender-config.ts';
-import type { MailSession, SendOutcome, TokenProvider } from '../types.ts';
+import type { ConnectionLease, MailSession, SendOutcome, TokenProvider } from '../types.ts';
 import {
   classifyGraphFailure,
   graphClassificationToOutcome,
@@ -30,6 +30,8 @@ export interface MailTransport {
   classifyFailure(err: unknown): SendOutcome;
   /** The longest single wait of one send: the socket timeout, or Graph's request timeout. */
   readonly sendTimeoutMs: number;
+  /** The longest the first send of a batch may wait for a connection slot (SMTP's lease). */
+  readonly sessionWaitMs: number;
   /** Ends what is kept between batches (QUIT a kept SMTP session). */
   close(): Promise<void>;
 }
@@ -37,10 +39,17 @@ export interface MailTransport {
 export function createMailTransport(
   config: SenderConfig,
   tokenProvider: TokenProvider | undefined,
-  options: { logger?: SessionLogger } = {},
+  options: {
+    logger?: SessionLogger;
+    /** Caps SMTP connections across sandboxes (`MAIL_MAX_CONNECTIONS`); Graph has no connections to cap. */
+    lease?: ConnectionLease;
+  } = {},
 ): MailTransport {
   if (config.transport === 'graph') return graphTransport(config, tokenProvider, options.logger);
-  const connections = new KeptSmtpConnections(config, tokenProvider, { logger: options.logger });
+  const connections = new KeptSmtpConnections(config, tokenProvider, {
+    logger: options.logger,
+    lease: options.lease,
+  });
   const hve = config.smtp.endpoint === 'hve';
   return {
     door: hve ? 'hve' : 'smtp',
@@ -50,6 +59,7 @@ export function createMailTransport(
     },
     classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
     sendTimeoutMs: config.smtp.socketTimeoutMs,
+    sessionWaitMs: options.lease?.maxWaitMs ?? 0,
     close: () => connections.close(),
   };
 }
@@ -68,6 +78,7 @@ function graphTransport(
     openSession: () => new GraphSession({ settings, sender: config.sender, tokenProvider, logger }),
     classifyFailure: (err) => graphClassificationToOutcome(classifyGraphFailure(err)),
     sendTimeoutMs: settings.timeoutMs,
+    sessionWaitMs: 0,
     close: async () => undefined,
   };
 }

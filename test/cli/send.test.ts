@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('o365-mail send', () => {
-  it('enqueues a message built from flags, with an attachment, and prints the SQS message id', async () => {
+  it('enqueues a message built from flags, with an attachment, and prints its mail id', async () => {
     const csv = join(dir, 'report.csv');
     writeFileSync(csv, 'day,sent\nmon,12\n');
 
@@ -52,8 +52,9 @@ describe('o365-mail send', () => {
     ]);
 
     expect(run.code).toBe(0);
-    const { messageId, body } = await receiveOne();
-    expect(run.stdout.trim()).toBe(messageId);
+    const { body } = await receiveOne();
+    // The mail id, which `dlq show`, `npm start` and the sender's logs know the message by.
+    expect(run.stdout.trim()).toBe('report-2026-47');
     expect(body).toMatchObject({
       id: 'report-2026-47',
       subject: 'Weekly report',
@@ -63,6 +64,25 @@ describe('o365-mail send', () => {
     expect(Buffer.from(body.attachments[0].content, 'base64').toString()).toBe(
       'day,sent\nmon,12\n',
     );
+  });
+
+  it('prints the id it gave a message sent without --id', async () => {
+    const run = await runCli([
+      'send',
+      '--queue-url',
+      queueUrl,
+      '--to',
+      'a@example.com',
+      '--subject',
+      'No id',
+      '--text',
+      'x',
+    ]);
+
+    expect(run.code).toBe(0);
+    const { body } = await receiveOne();
+    expect(body.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.stdout.trim()).toBe(body.id);
   });
 
   it('enqueues a message from --file, flags overriding its fields, and answers --json', async () => {

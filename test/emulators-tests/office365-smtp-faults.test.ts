@@ -48,9 +48,12 @@ async function sendRaw(client: RawSmtpClient, to = ['a@fabrikam.test'], n = 0): 
 }
 
 describe('Office 365 SMTP emulator limits', () => {
-  let clock = Date.now();
+  let clock: number;
   let smtp: Office365Smtp;
   beforeAll(async () => {
+    // Read after the file's beforeAll issued `token`: a clock from before its `nbf` (whole seconds)
+    // makes the emulator refuse the token as not yet valid.
+    clock = Date.now();
     smtp = await startOffice365Smtp({
       tokenEndpoint: tokens,
       now: () => clock,

@@ -57,7 +57,7 @@ export class RawSmtpClient {
     return this.reply();
   }
 
-  write(data: string): void {
+  write(data: string | Buffer): void {
     this.#socket.write(data);
   }
 

@@ -20,9 +20,22 @@ export interface LatencyRelayOptions {
   port?: number;
 }
 
+/** Counted on the wire, over every connection the relay carried. */
+export interface WireStats {
+  /**
+   * Server flights: runs of bytes the target sent with nothing from the client in between. Each
+   * is one round trip the client waited out (or could have): a lock-step command costs one, a
+   * pipelined group of commands one in all. Counted where the bytes leave the target, before the
+   * latency, so the delay line cannot merge or split them.
+   */
+  serverFlights: number;
+}
+
 export interface LatencyRelay {
   host: '127.0.0.1';
   port: number;
+  /** Zeroed by assigning 0 to its fields. */
+  readonly wire: WireStats;
   /** Relayed connections not yet fully closed. */
   readonly openConnections: number;
   /** `held` fires with each chunk the target sent, when it starts waiting out the latency. */
@@ -42,15 +55,25 @@ class Link {
   readonly #target: Socket;
   readonly #latencyMs: number;
   readonly #onHeld: (chunk: Buffer) => void;
+  readonly #wire: WireStats;
   readonly #queue: Held[] = [];
+  /** Who sent last on this connection: a server chunk after client bytes starts a new flight. */
+  #lastSender: 'client' | 'server' = 'client';
   #timer: NodeJS.Timeout | undefined;
   /** The target's side has ended (FIN or error); nothing more comes from it. */
   #targetDone = false;
 
-  constructor(client: Socket, targetPort: number, latencyMs: number, onHeld: (b: Buffer) => void) {
+  constructor(
+    client: Socket,
+    targetPort: number,
+    latencyMs: number,
+    onHeld: (b: Buffer) => void,
+    wire: WireStats,
+  ) {
     this.#client = client;
     this.#latencyMs = latencyMs;
     this.#onHeld = onHeld;
+    this.#wire = wire;
     // Half-open, so a client that sends QUIT and its FIN together still gets the 221 afterwards.
     this.#target = connect({ host: '127.0.0.1', port: targetPort, allowHalfOpen: true });
     const target = this.#target;
@@ -61,7 +84,14 @@ class Link {
 
     // Client to target: at once, with back-pressure and the client's FIN passed on (pipe does both).
     client.pipe(target);
-    target.on('data', (chunk: Buffer) => this.#hold({ kind: 'data', chunk }));
+    client.on('data', () => {
+      this.#lastSender = 'client';
+    });
+    target.on('data', (chunk: Buffer) => {
+      if (this.#lastSender === 'client') this.#wire.serverFlights++;
+      this.#lastSender = 'server';
+      this.#hold({ kind: 'data', chunk });
+    });
     target.on('end', () => this.#finish('end'));
     target.on('error', () => {});
     target.on('close', (hadError) => this.#finish(hadError ? 'reset' : 'end'));
@@ -151,9 +181,10 @@ const closedOf = (socket: Socket) =>
 export async function startLatencyRelay(options: LatencyRelayOptions): Promise<LatencyRelay> {
   const events = new EventEmitter<{ held: [Buffer] }>();
   const links = new Set<Link>();
+  const wire: WireStats = { serverFlights: 0 };
   const onHeld = (chunk: Buffer) => events.emit('held', chunk);
   const server = createServer({ allowHalfOpen: true }, (client) => {
-    const link = new Link(client, options.targetPort, options.latencyMs, onHeld);
+    const link = new Link(client, options.targetPort, options.latencyMs, onHeld, wire);
     links.add(link);
     void link.closed.then(() => links.delete(link));
   });
@@ -164,6 +195,7 @@ export async function startLatencyRelay(options: LatencyRelayOptions): Promise<L
   return {
     host: '127.0.0.1',
     port: (server.address() as { port: number }).port,
+    wire,
     get openConnections() {
       return links.size;
     },

@@ -7,6 +7,7 @@ import {
   O365_REPLIES,
   parseReply,
 } from './office365-replies.ts';
+import { addTransactionRules } from './office365-transactions.ts';
 
 /**
  * smtp-server writes fixed replies (`250 Accepted`, `354 End data with ...`, its own EHLO list).
@@ -67,6 +68,12 @@ function translate(code: number, text: string, context: unknown): string {
 export interface ConnectionHooks {
   frontEnd: FrontEnd;
   offerStartTls: boolean;
+  /** Offer PIPELINING (else a command sent before the previous reply ends the session). */
+  pipelining: boolean;
+  /** Offer CHUNKING and BINARYMIME and accept BDAT. */
+  chunking: boolean;
+  /** Called for each synchronization error (input sent before a reply it had to wait for). */
+  onProtocolError(verb: string): void;
   /** Called for each command line (not for SASL continuation lines or message data). */
   onCommand(verb: string): void;
   /** Called for each AUTH command (also the ones refused because TLS is not up). */
@@ -96,6 +103,8 @@ export function decorateConnection(connection: SMTPConnection, hooks: Connection
       const lines = ehloLines(fe, conn.remoteAddress, {
         secure: conn.secure,
         offerStartTls: hooks.offerStartTls,
+        pipelining: hooks.pipelining,
+        chunking: hooks.chunking,
       });
       return send(250, lines, false);
     }
@@ -131,4 +140,6 @@ export function decorateConnection(connection: SMTPConnection, hooks: Connection
     }
     handleAuth(command, callback);
   };
+
+  addTransactionRules(connection, hooks);
 }

@@ -17,6 +17,8 @@ export interface DataContext {
   recipientsPerDay: number;
   /** A scripted reply for this message end, if any. */
   scriptedReply: string | undefined;
+  /** How the body came (BDAT chunks or DATA). */
+  transfer: 'DATA' | 'BDAT';
   now: number;
 }
 
@@ -48,6 +50,8 @@ export async function decideMessage(
     authMethod: ctx.user.method,
     connectionId: session.id,
     raw,
+    transfer: ctx.transfer,
+    bodyType: session.envelope.bodyType ?? '7bit',
     ...headers,
     receivedAt: new Date(ctx.now),
   };

@@ -9,6 +9,7 @@ import {
 } from './office365-auth.ts';
 import { decideMessage } from './office365-data.ts';
 import { type FrontEnd, O365_REPLIES, replyError, trailer } from './office365-replies.ts';
+import type { ChunkedDataStream } from './office365-transactions.ts';
 import type { RateWindow } from './rate-window.ts';
 import type { ReceivedMessage } from './received-message.ts';
 import type { ReplyScheduler } from './reply-scheduler.ts';
@@ -121,6 +122,7 @@ export function office365Handlers(ctx: HandlerContext): Handlers {
           recipientRate: ctx.recipientRate,
           recipientsPerDay: ctx.recipientsPerDay,
           scriptedReply: faults.takeReply('data'),
+          transfer: (stream as ChunkedDataStream).chunked ? 'BDAT' : 'DATA',
           now: ctx.now(),
         });
         void decided.then((decision) =>

@@ -78,13 +78,16 @@ export function bannerText(fe: FrontEnd, now = new Date()): string {
 export function ehloLines(
   fe: FrontEnd,
   clientIp: string,
-  state: { secure: boolean; offerStartTls: boolean },
+  state: { secure: boolean; offerStartTls: boolean; pipelining?: boolean; chunking?: boolean },
 ): string[] {
   const lines = [`${frontEndHost(fe)} Hello [${clientIp}]`, `SIZE ${O365_MAX_SIZE}`];
-  lines.push('PIPELINING', 'DSN', 'ENHANCEDSTATUSCODES');
+  if (state.pipelining ?? true) lines.push('PIPELINING');
+  lines.push('DSN', 'ENHANCEDSTATUSCODES');
   if (state.secure) lines.push('AUTH LOGIN XOAUTH2');
   if (!state.secure && state.offerStartTls) lines.push('STARTTLS');
-  lines.push('8BITMIME', 'BINARYMIME', 'CHUNKING', 'SMTPUTF8');
+  lines.push('8BITMIME');
+  if (state.chunking ?? true) lines.push('BINARYMIME', 'CHUNKING');
+  lines.push('SMTPUTF8');
   return lines;
 }
 

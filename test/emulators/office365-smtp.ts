@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { SMTPServerSession } from 'smtp-server';
 import { DecoratedSmtpServer } from './decorated-smtp-server.ts';
-import { type LatencyRelay, startLatencyRelay } from './latency-relay.ts';
+import { type LatencyRelay, startLatencyRelay, type WireStats } from './latency-relay.ts';
 import { MailboxSessions } from './mailbox-sessions.ts';
 import type { AuthRefusal, MailboxOptions } from './office365-auth.ts';
 import { decorateConnection } from './office365-connection.ts';
@@ -18,6 +18,7 @@ import type { TokenEndpoint } from './token-endpoint.ts';
 import { waitForEvent } from './wait-for-event.ts';
 import { createTokenVerifier } from './xoauth2.ts';
 
+export type { WireStats } from './latency-relay.ts';
 export type { AuthenticatedUser, AuthRefusal, MailboxOptions } from './office365-auth.ts';
 export { O365_REPLIES } from './office365-replies.ts';
 export type { ReceivedMessage } from './received-message.ts';
@@ -34,6 +35,10 @@ export interface Office365SmtpOptions {
   mailboxes?: Record<string, MailboxOptions>;
   /** Offer STARTTLS on the plain port; `false` = no STARTTLS at all (so no AUTH, no mail). @default true */
   startTls?: boolean;
+  /** Offer PIPELINING; without it, a command sent before the previous reply ends the session. @default true */
+  pipelining?: boolean;
+  /** Offer CHUNKING and BINARYMIME and accept BDAT, as Exchange Online does. @default true */
+  chunking?: boolean;
   /** TLS from the first byte (port-465 style). @default false */
   implicitTls?: boolean;
   /** Messages per mailbox per sliding minute before `421 4.4.2`. @default 30 */
@@ -79,6 +84,12 @@ export interface Office365Smtp {
   /** True when started with `implicitTls`. */
   secure: boolean;
   stats: SmtpStats;
+  /**
+   * What the latency relay saw on the wire (all zero without `networkLatencyMs`): a server flight
+   * is what the server sends between two things the client sends, so flights per message are the
+   * round trips a message cost.
+   */
+  wire: WireStats;
   /** Accepted messages, in order. */
   messages: ReceivedMessage[];
   /** Refused AUTH attempts with the reason (expired, wrong-audience, missing-role, ...). */
@@ -203,6 +214,11 @@ export async function startOffice365Smtp(
     decorateConnection(connection, {
       frontEnd: fe,
       offerStartTls: startTls,
+      pipelining: options.pipelining ?? true,
+      chunking: options.chunking ?? true,
+      onProtocolError() {
+        stats.protocolErrors++;
+      },
       onCommand(verb) {
         stats.commands[verb] = (stats.commands[verb] ?? 0) + 1;
       },
@@ -236,6 +252,7 @@ export async function startOffice365Smtp(
     port: relay?.port ?? serverPort,
     secure: implicitTls,
     stats,
+    wire: relay?.wire ?? { serverFlights: 0 },
     messages,
     authRefusals,
     faults,
@@ -276,6 +293,7 @@ export async function startOffice365Smtp(
       messages.length = 0;
       authRefusals.length = 0;
       Object.assign(stats, emptyStats());
+      if (relay) relay.wire.serverFlights = 0;
       faults.clear();
       messageRate.clear();
       recipientRate.clear();

@@ -10,6 +10,10 @@ export interface ReceivedMessage {
   connectionId: string;
   /** The message as received (dot-unstuffed), headers and body. */
   raw: Buffer;
+  /** How the body came: DATA (dot-stuffed text) or BDAT chunks (CHUNKING). */
+  transfer: 'DATA' | 'BDAT';
+  /** The MAIL FROM `BODY=` parameter, lower-cased: `7bit` when absent. */
+  bodyType: string;
   /** `Message-ID` header with its angle brackets, as the header has it. */
   messageId?: string;
   /** Decoded `Subject` header. */

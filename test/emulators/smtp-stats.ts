@@ -18,6 +18,8 @@ export interface SmtpStats {
   droppedMessages: number;
   /** MAIL FROM refused by the per-mailbox rate limit. */
   rateLimited: number;
+  /** Sessions ended for input sent before a reply it had to wait for (RFC 2920 synchronization). */
+  protocolErrors: number;
   /** MAIL FROM refused because the mailbox had more connections open than allowed (`432 4.3.2`). */
   concurrencyLimited: number;
   /** Command lines by verb (`EHLO`, `STARTTLS`, `AUTH`, `MAIL`, `RCPT`, `DATA`, `QUIT`, ...). */
@@ -36,6 +38,7 @@ export function emptyStats(): SmtpStats {
     rejectedMessages: 0,
     droppedMessages: 0,
     rateLimited: 0,
+    protocolErrors: 0,
     concurrencyLimited: 0,
     commands: {},
   };

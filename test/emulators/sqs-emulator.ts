@@ -1,5 +1,6 @@
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
+import { onLoopbackOnly } from '../../lib/local/loopback-only.ts';
 
 /** A running fauxqs SQS emulator on 127.0.0.1 with a client pointed at it. */
 export interface SqsEmulator {
@@ -24,7 +25,9 @@ const ACCOUNT = '000000000000';
 
 /** Starts fauxqs in this process on a free port. */
 export async function startSqsEmulator(region = 'us-east-1'): Promise<SqsEmulator> {
-  const server = await startFauxqs({ port: 0, logger: false, defaultRegion: region });
+  const server = await onLoopbackOnly(() =>
+    startFauxqs({ port: 0, logger: false, defaultRegion: region }),
+  );
   const endpoint = `http://127.0.0.1:${server.port}`;
   const client = new SQSClient({
     endpoint,

@@ -9,8 +9,12 @@ export interface StartedPipeline {
   readonly stderr: string;
   /** Resolves when stdout has a match for `pattern` (event-driven, no polling). */
   printed(pattern: RegExp): Promise<void>;
-  /** Kills the process if it is still running. */
-  kill(): void;
+  /**
+   * Kills `npm start` outright (SIGKILL, no chance to clean up) and resolves once every process
+   * it started has let go of its output, i.e. has exited: the pipeline runs in a re-executed
+   * child that holds the same stdout.
+   */
+  kill(): Promise<void>;
 }
 
 /**
@@ -47,7 +51,12 @@ export async function spawnStart(cwd: string): Promise<StartedPipeline> {
       return new Promise((resolve) => waiters.push({ pattern, resolve }));
     },
     kill() {
+      const closed = new Promise<void>((resolve) => {
+        if (child.stdout.closed) resolve();
+        else child.stdout.once('close', () => resolve());
+      });
       if (child.exitCode === null) child.kill('SIGKILL');
+      return closed;
     },
   };
   await started.printed(/state\s+\S+pipeline\.json/);

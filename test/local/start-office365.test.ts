@@ -34,7 +34,7 @@ beforeAll(async () => {
   start = await spawnStart(cwd);
 });
 afterAll(async () => {
-  start?.kill();
+  await start?.kill();
   await smtp?.stop();
   await tokens?.stop();
 });

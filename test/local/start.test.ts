@@ -16,8 +16,8 @@ beforeAll(async () => {
   cwd = mkdtempSync(join(tmpdir(), 'o365-start-'));
   start = await spawnStart(cwd);
 });
-afterAll(() => {
-  start?.kill();
+afterAll(async () => {
+  await start?.kill();
 });
 
 describe('npm start', () => {
@@ -69,4 +69,11 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
     expect(existsSync(stateFile())).toBe(false);
   }, 60_000);
+
+  it('stops with its parent process even when that one is killed outright', async () => {
+    const hard = await spawnStart(mkdtempSync(join(tmpdir(), 'o365-start-kill-')));
+    // kill() resolves only when the re-executed pipeline process, which shares stdout, has exited.
+    await hard.kill();
+    expect(hard.stdout).toMatch(/stopping…/);
+  });
 });
