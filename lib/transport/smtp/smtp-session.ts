@@ -13,8 +13,18 @@
  */
 
 import type { SenderConfig } from '../../config/sender-config.ts';
-import type { ComposedMime, MailSession, SendOutcome, TokenProvider } from '../../types.ts';
-import { classificationToOutcome, classifySmtpFailure } from './classify-smtp-failure.ts';
+import type {
+  ComposedMime,
+  MailSession,
+  RecipientRefusal,
+  SendOutcome,
+  TokenProvider,
+} from '../../types.ts';
+import {
+  classificationToOutcome,
+  classifyRecipientRefusal,
+  classifySmtpFailure,
+} from './classify-smtp-failure.ts';
 import {
   type KeptConnection,
   type KeptConnectionsOptions,
@@ -28,7 +38,7 @@ import { reset, sendMessage } from './smtp-connection-steps.ts';
 export type { SessionLogger } from './kept-smtp-connections.ts';
 
 export interface SmtpSessionOptions extends OpenConnectionOptions {
-  /** Where connection events, refused recipients and the configuration stop are logged. @default no logging */
+  /** Where connection events and the configuration stop are logged. @default no logging */
   logger?: SessionLogger;
 }
 
@@ -131,17 +141,11 @@ export class SmtpSession implements MailSession {
     try {
       const info = await sendMessage(kept.conn, mime);
       this.stats.sent++;
-      if (info.rejected.length > 0) {
-        this.#logger?.warn('Some recipients were refused; the message was sent to the others', {
-          rejected: info.rejected,
-          replies: info.rejectedErrors?.map((e) => e.response),
-        });
-      }
       return {
         kind: 'sent',
         response: info.response,
         accepted: info.accepted,
-        rejected: info.rejected,
+        refused: recipientRefusals(info.rejectedErrors),
       };
     } catch (err) {
       await this.#recover(kept, err);
@@ -191,7 +195,21 @@ export class SmtpSession implements MailSession {
       const kept = this.#kept;
       this.#kept = undefined;
       if (kept) this.#keeper.discard(kept, 'quit');
+      return outcome;
+    }
+    // Every recipient refused at RCPT TO: each keeps its own verdict (some may be only deferred).
+    const refused = recipientRefusals((err as { rejectedErrors?: unknown }).rejectedErrors);
+    if ((outcome.kind === 'retry' || outcome.kind === 'rejected') && refused.length > 0) {
+      return { ...outcome, refused };
     }
     return outcome;
   }
+}
+
+/** nodemailer's per-recipient errors (each with `.recipient` and the RCPT TO reply), classified. */
+function recipientRefusals(errors: unknown): RecipientRefusal[] {
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .filter((e): e is { recipient: string } => typeof e?.recipient === 'string')
+    .map((e) => classifyRecipientRefusal(e.recipient, e));
 }
