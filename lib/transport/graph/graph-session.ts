@@ -94,7 +94,8 @@ export class GraphSession implements MailSession {
 
   #accepted(mime: ComposedMime, response: string): SendOutcome {
     this.#sent++;
-    return { kind: 'sent', response, accepted: mime.envelope.to, rejected: [] };
+    // Graph answers for the whole message: no recipient is refused on its own (a bad one is a 400).
+    return { kind: 'sent', response, accepted: mime.envelope.to, refused: [] };
   }
 
   #failed(failure: unknown): SendOutcome {
