@@ -13,17 +13,20 @@ export interface DeliveryStateTableProps {
   readonly ledger: boolean;
   /** How long a sent id is remembered. */
   readonly ledgerTtl: Duration;
-  /** The per-mailbox budget; `false` = ledger only. */
+  /** The per-mailbox budget; `false` = no rate limit. */
   readonly rateLimit:
     | false
     | { readonly messagesPerMinute: number; readonly recipientsPerDay: number };
+  /** SMTP connections per mailbox across all sandboxes (`lease#<mailbox>`); 0 = no cap. */
+  readonly maxConnections: number;
 }
 
 /**
  * One on-demand DynamoDB table (partition key `id`, TTL attribute `expiresAt`) holding the
- * delivery ledger (one item per message id) and the rate limiter's budgets (one item per sending
- * mailbox, `rate#<mailbox>`; `#` cannot occur in a message id, so the two never collide), plus the
- * environment that points the sender at it (`lib/guards/ledger/`, `lib/guards/rate-limit/`).
+ * delivery ledger (one item per message id), the rate limiter's budgets (one item per sending
+ * mailbox, `rate#<mailbox>`) and the connection leases (`lease#<mailbox>`; `#` cannot occur in a
+ * message id, so they never collide), plus the environment that points the sender at it
+ * (`lib/guards/`).
  */
 export class DeliveryStateTable extends Construct {
   readonly table: Table;
@@ -70,6 +73,15 @@ export class DeliveryStateTable extends Construct {
           MAIL_RECIPIENTS_PER_DAY: String(props.rateLimit.recipientsPerDay),
         }
       : {};
-    this.environment = { ...ledger, ...rate };
+    // A lease outlives any invocation that could hold its connection (see lib/guards/connection-lease/).
+    const lease: Record<string, string> =
+      props.maxConnections > 0
+        ? {
+            MAIL_STATE_TABLE: this.table.tableName,
+            MAIL_MAX_CONNECTIONS: String(props.maxConnections),
+            MAIL_CONNECTION_LEASE_SECONDS: String(props.functionTimeout.toSeconds() + 30),
+          }
+        : { MAIL_MAX_CONNECTIONS: '0' };
+    this.environment = { ...ledger, ...rate, ...lease };
   }
 }

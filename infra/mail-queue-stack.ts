@@ -32,6 +32,7 @@ export function mailSenderPropsFrom(scope: Construct, settings: StackSettings): 
     batchSize: settings.batchSize,
     maxBatchingWindow: seconds(settings.maxBatchingWindowSeconds),
     maxConcurrency: settings.maxConcurrency,
+    maxConnections: settings.maxConnections,
     maxReceiveCount: settings.maxReceiveCount,
     oldestMessageAgeThreshold: minutes(settings.oldestMessageAgeMinutes),
     smtpKeepAlive: seconds(settings.smtpKeepAliveSeconds),

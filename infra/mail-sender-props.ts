@@ -143,6 +143,16 @@ export interface MailSenderProps {
     | false
     | { readonly messagesPerMinute?: number; readonly recipientsPerDay?: number };
   /**
+   * Most SMTP connections to the sending mailbox at once across all the function's sandboxes,
+   * idle kept sessions included (`MAIL_MAX_CONNECTIONS`): Exchange Online refuses more with
+   * `432 4.3.2 Concurrent connections limit exceeded`. Each connection is opened under a lease in
+   * the delivery-state table that lapses by itself when its sandbox vanishes; a sandbox that finds
+   * every slot taken waits a moment, then retries its batch later (nothing is lost). Lower it when
+   * other clients use the same mailbox; `0` turns the cap off.
+   * @default 3
+   */
+  readonly maxConnections?: number;
+  /**
    * Retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
    */
@@ -200,6 +210,8 @@ export const MAIL_SENDER_DEFAULTS = {
   deliveryLedger: true,
   deliveryLedgerTtl: Duration.days(7),
   sendRateLimit: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
+  // Exchange Online's concurrent connections per mailbox.
+  maxConnections: 3,
   logRetention: RetentionDays.ONE_MONTH,
   // The `service` dimension of the sender's metrics (POWERTOOLS_SERVICE_NAME, read by
   // lib/delivery/observability.ts).
@@ -230,4 +242,7 @@ export const MANAGED_ENVIRONMENT = [
   'MAIL_RATE_TABLE',
   'MAIL_RATE_PER_MINUTE',
   'MAIL_RECIPIENTS_PER_DAY',
+  'MAIL_STATE_TABLE',
+  'MAIL_MAX_CONNECTIONS',
+  'MAIL_CONNECTION_LEASE_SECONDS',
 ] as const;

@@ -39,8 +39,8 @@ export { MailSenderPropsError } from './validate-mail-sender-props.ts';
  * The mail queue, its dead-letter queue, the sender function that drains it through Microsoft 365
  * SMTP, the secret it authenticates with, least-privilege IAM, alarms and a dashboard.
  *
- * The delivery ledger and the per-mailbox rate limit share one DynamoDB table
- * ({@link DeliveryStateTable}); both are on by default.
+ * The delivery ledger, the per-mailbox rate limit and the cap on SMTP connections share one
+ * DynamoDB table ({@link DeliveryStateTable}); all are on by default.
  */
 export class MailSender extends Construct {
   /** The queue producers send to (see {@link grantSend}). */
@@ -57,7 +57,7 @@ export class MailSender extends Construct {
   readonly alarmTopic: ITopic;
   /** The alarms and the dashboard. */
   readonly monitoring: MailSenderMonitoring;
-  /** The ledger and rate-limit table; `undefined` when both are turned off. */
+  /** The ledger, rate-limit and connection-lease table; `undefined` when all are turned off. */
   readonly deliveryState: DeliveryStateTable | undefined;
   /** The `service` dimension of the sender's metrics (see {@link MailSenderProps.serviceName}). */
   readonly serviceName: string;
@@ -243,7 +243,8 @@ export class MailSender extends Construct {
   #deliveryState(props: MailSenderProps, role: Role): DeliveryStateTable | undefined {
     const ledger = props.deliveryLedger ?? DEFAULTS.deliveryLedger;
     const limits = props.sendRateLimit ?? DEFAULTS.sendRateLimit;
-    if (!ledger && !limits) return undefined;
+    const maxConnections = props.maxConnections ?? DEFAULTS.maxConnections;
+    if (!ledger && !limits && maxConnections === 0) return undefined;
     const state = new DeliveryStateTable(this, 'DeliveryState', {
       role,
       functionTimeout: props.timeout ?? DEFAULTS.timeout,
@@ -253,6 +254,7 @@ export class MailSender extends Construct {
         messagesPerMinute: limits.messagesPerMinute ?? DEFAULTS.sendRateLimit.messagesPerMinute,
         recipientsPerDay: limits.recipientsPerDay ?? DEFAULTS.sendRateLimit.recipientsPerDay,
       },
+      maxConnections,
     });
     for (const [name, value] of Object.entries(state.environment)) {
       this.fn.addEnvironment(name, value);

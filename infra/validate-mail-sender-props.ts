@@ -141,6 +141,7 @@ function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void
     checkRange(problems, 'sendRateLimit.recipientsPerDay', recipientsPerDay, 1, 10_000_000);
   }
   checkRange(problems, 'smtpPort', props.smtpPort, 1, 65_535);
+  checkRange(problems, 'maxConnections', props.maxConnections, 0, 1000);
   if (props.maxBatchingWindow !== undefined) {
     checkRange(
       problems,

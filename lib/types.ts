@@ -113,6 +113,34 @@ export interface DeliveryLedger {
   release(id: string): Promise<void>;
 }
 
+/** What {@link ConnectionLease.acquire} answers. */
+export type LeaseGrant =
+  | { ok: true }
+  /** Every slot stayed taken for the whole wait; `inUse` of `max` were held. */
+  | { ok: false; inUse: number; max: number };
+
+/**
+ * Slots for the SMTP connections of one sending mailbox, shared by every process (Lambda sandbox)
+ * that sends for it, so together they never hold more than the server allows. A lease has an
+ * expiry: a holder that vanishes (a frozen or killed sandbox) frees its slot when it lapses.
+ * `holder` names one connection.
+ */
+export interface ConnectionLease {
+  /** Longest `acquire` waits for a free slot (ms); a caller racing a deadline keeps this in hand. */
+  readonly maxWaitMs: number;
+  /** How long a lease lasts while its connection is in use (ms): longer than any one batch. */
+  readonly inUseMs: number;
+  /** Takes a slot for `ttlMs`, waiting up to `maxWaitMs` for one to free up. */
+  acquire(mailbox: string, holder: string, ttlMs: number): Promise<LeaseGrant>;
+  /**
+   * Extends `holder`'s lease to `ttlMs` from now. `ok: false` when it had lapsed (its slot may be
+   * someone else's now); `wanted` when another holder is waiting for a slot.
+   */
+  renew(mailbox: string, holder: string, ttlMs: number): Promise<{ ok: boolean; wanted: boolean }>;
+  /** Frees `holder`'s slot (after its connection closed). */
+  release(mailbox: string, holder: string): Promise<void>;
+}
+
 /** Per-sending-mailbox budget shared by all concurrent consumers. */
 export interface SendRateLimiter {
   /** Takes budget for one message with `recipients` recipients; when spent, says how long to wait. */

@@ -129,7 +129,11 @@ async function assemble(
       logger.debug(message, attributes ?? {}),
   };
   const rateLimiter = options.rateLimiter ?? guards.rateLimiter;
-  const connections = new KeptSmtpConnections(config, tokenProvider, { logger: sessionLogger });
+  const connectionLease = guards.connectionLease;
+  const connections = new KeptSmtpConnections(config, tokenProvider, {
+    logger: sessionLogger,
+    lease: connectionLease,
+  });
   const deps: BatchDeps = {
     settings: {
       dlqUrl: config.dlqUrl,
@@ -137,9 +141,12 @@ async function assemble(
       sqsEndpoint: aws.sqsEndpoint,
       sender: config.sender,
       allowedFrom: config.allowedFrom,
-      // A limiter may hold a send back for a near slot inside the invocation: keep that time too.
+      // A limiter may hold a send back for a near slot inside the invocation, and the first send
+      // may wait for a free connection: keep that time too.
       safetyMarginMs:
-        sendSafetyMarginMs(config.smtp.socketTimeoutMs) + (rateLimiter?.maxWaitMs ?? 0),
+        sendSafetyMarginMs(config.smtp.socketTimeoutMs) +
+        (rateLimiter?.maxWaitMs ?? 0) +
+        (connectionLease?.maxWaitMs ?? 0),
     },
     sqs,
     openSession: () => new SmtpSession(connections, sessionLogger),

@@ -16,7 +16,7 @@ function variables(template: Template): Record<string, unknown> {
   return fn?.Properties.Environment.Variables;
 }
 
-describe('MailSender delivery ledger and rate-limit table', () => {
+describe('MailSender delivery ledger, rate-limit and connection-lease table', () => {
   it('by default keeps both in one on-demand table with TTL, keyed by id', () => {
     const { stack, sender, template } = synth();
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
@@ -36,6 +36,26 @@ describe('MailSender delivery ledger and rate-limit table', () => {
       MAIL_RATE_PER_MINUTE: '30',
       MAIL_RECIPIENTS_PER_DAY: '10000',
     });
+  });
+
+  it('caps SMTP connections per mailbox with leases in the same table, 3 by default', () => {
+    const { stack, sender, template } = synth();
+    expect(variables(template)).toMatchObject({
+      MAIL_STATE_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
+      MAIL_MAX_CONNECTIONS: '3',
+      // A lease outlives the 60 s function timeout.
+      MAIL_CONNECTION_LEASE_SECONDS: '90',
+    });
+    expect(variables(synth({ maxConnections: 2 }).template)).toMatchObject({
+      MAIL_MAX_CONNECTIONS: '2',
+    });
+    const off = variables(synth({ maxConnections: 0 }).template);
+    expect(off).toMatchObject({ MAIL_MAX_CONNECTIONS: '0' });
+    expect(off).not.toHaveProperty('MAIL_STATE_TABLE');
+    // The lease alone keeps the table.
+    const leaseOnly = synth({ deliveryLedger: false, sendRateLimit: false });
+    leaseOnly.template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    expect(variables(leaseOnly.template)).not.toHaveProperty('MAIL_RATE_TABLE');
   });
 
   it('lets the function do exactly the four item operations on that table', () => {
@@ -67,7 +87,7 @@ describe('MailSender delivery ledger and rate-limit table', () => {
     });
   });
 
-  it('turns the ledger and the limiter off one by one, and drops the table with both off', () => {
+  it('turns the ledger and the limiter off one by one, and drops the table with all guards off', () => {
     const noLedger = variables(synth({ deliveryLedger: false }).template);
     expect(noLedger).not.toHaveProperty('MAIL_LEDGER_TABLE');
     expect(noLedger).toHaveProperty('MAIL_RATE_TABLE');
@@ -76,7 +96,11 @@ describe('MailSender delivery ledger and rate-limit table', () => {
     expect(noLimit).toHaveProperty('MAIL_LEDGER_TABLE');
     expect(noLimit).not.toHaveProperty('MAIL_RATE_TABLE');
 
-    const { stack, sender, template } = synth({ deliveryLedger: false, sendRateLimit: false });
+    const { stack, sender, template } = synth({
+      deliveryLedger: false,
+      sendRateLimit: false,
+      maxConnections: 0,
+    });
     template.resourceCountIs('AWS::DynamoDB::Table', 0);
     expect(sender.deliveryState).toBeUndefined();
     expect(variables(template)).not.toHaveProperty('MAIL_RATE_TABLE');
@@ -91,7 +115,8 @@ describe('MailSender delivery ledger and rate-limit table', () => {
       synth({
         deliveryLedgerTtl: Duration.seconds(10),
         sendRateLimit: { messagesPerMinute: 0, recipientsPerDay: 1.5 },
-        environment: { MAIL_RATE_PER_MINUTE: '100' },
+        maxConnections: -1,
+        environment: { MAIL_RATE_PER_MINUTE: '100', MAIL_MAX_CONNECTIONS: '9' },
       });
     } catch (caught) {
       error = caught;
@@ -103,6 +128,8 @@ describe('MailSender delivery ledger and rate-limit table', () => {
         expect.stringMatching(/^sendRateLimit.messagesPerMinute must be an integer from 1/),
         expect.stringMatching(/^sendRateLimit.recipientsPerDay must be an integer from 1/),
         'environment.MAIL_RATE_PER_MINUTE is set by the construct: use its prop instead',
+        'maxConnections must be an integer from 0 to 1000, got -1',
+        'environment.MAIL_MAX_CONNECTIONS is set by the construct: use its prop instead',
       ]),
     );
   });

@@ -93,13 +93,16 @@ describe('MailSender with its defaults', () => {
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
-          // delivery ledger and rate limit (test/infra/mail-sender-ledger.test.ts)
+          // delivery ledger, rate limit and connection cap (test/infra/mail-sender-ledger.test.ts)
           MAIL_LEDGER_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
           MAIL_LEDGER_TTL_SECONDS: '604800',
           MAIL_LEDGER_IN_PROGRESS_SECONDS: '120',
           MAIL_RATE_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
           MAIL_RATE_PER_MINUTE: '30',
           MAIL_RECIPIENTS_PER_DAY: '10000',
+          MAIL_STATE_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
+          MAIL_MAX_CONNECTIONS: '3',
+          MAIL_CONNECTION_LEASE_SECONDS: '90',
         }),
       },
     });

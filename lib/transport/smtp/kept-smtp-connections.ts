@@ -15,12 +15,22 @@
  * Usually one connection: a Lambda sandbox runs one batch at a time. A process running batches in
  * parallel (the local pipeline) borrows one per batch and keeps up to that many.
  *
+ * With a {@link ConnectionLease} (`MAIL_MAX_CONNECTIONS`), every connection lives under a lease:
+ * taken before connecting (waiting briefly for a free slot, else {@link NoConnectionSlotError}),
+ * renewed when a kept connection is lent again, shortened to the keep-alive window when it goes
+ * idle, and released once it is closed. A connection whose lease lapsed is QUIT, never reused:
+ * another sandbox may hold its slot. A holder that vanishes (a frozen or killed sandbox) frees its
+ * slot when the lease lapses; docs/operations.md weighs that against how long the server keeps
+ * the vanished holder's session open.
+ *
  * Hand-written rather than nodemailer's pool: the pool drops a connection after any refused message
  * and knows nothing of frozen processes (see `smtp-session.ts`).
  */
+import { randomUUID } from 'node:crypto';
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SenderConfig } from '../../config/sender-config.ts';
-import type { TokenProvider } from '../../types.ts';
+import { MailQueueError } from '../../errors.ts';
+import type { ConnectionLease, TokenProvider } from '../../types.ts';
 import {
   type OpenConnectionOptions,
   type OpenCounters,
@@ -48,6 +58,30 @@ export interface KeptConnectionsOptions extends OpenConnectionOptions {
   checkTimeoutMs?: number;
   /** Clock for idle times (ms). @default Date.now */
   now?: () => number;
+  /** Caps the mailbox's connections across processes (`MAIL_MAX_CONNECTIONS`). @default no cap */
+  lease?: ConnectionLease;
+}
+
+/**
+ * An idle connection's lease outlives its keep-alive window by this much, so the lease never
+ * lapses while the connection may still be lent again.
+ */
+export const IDLE_LEASE_MARGIN_MS = 5_000;
+
+/** Every connection slot of the mailbox stayed taken while this batch waited: retry it later. */
+export class NoConnectionSlotError extends MailQueueError {
+  readonly inUse: number;
+  readonly max: number;
+  constructor(mailbox: string, inUse: number, max: number, options?: { cause?: unknown }) {
+    const why =
+      max > 0
+        ? `all ${max} SMTP connections of ${mailbox} are in use (${inUse} held across the senders)`
+        : `the connection lease of ${mailbox} could not be checked`;
+    super(`${why}; the batch is retried later`, options);
+    this.name = 'NoConnectionSlotError';
+    this.inUse = inUse;
+    this.max = max;
+  }
 }
 
 /** Counters over the keeper's lifetime: the bench and tests count handshakes with them. */
@@ -71,11 +105,17 @@ export interface KeptConnection {
 
 class Entry implements KeptConnection {
   readonly conn: SMTPConnection;
+  /** Its name in the connection lease. */
+  readonly holder: string;
   alive = true;
+  /** Holds a lease slot (until released after the connection closed). */
+  leased: boolean;
   idleSince = 0;
   timer: NodeJS.Timeout | undefined;
-  constructor(conn: SMTPConnection) {
+  constructor(conn: SMTPConnection, holder: string, leased: boolean) {
     this.conn = conn;
+    this.holder = holder;
+    this.leased = leased;
   }
 }
 
@@ -114,6 +154,14 @@ export class KeptSmtpConnections {
         this.#retire(entry, 'idle past the keep-alive window', idleMs);
         continue;
       }
+      if (!(await this.#renew(entry, this.#options.lease?.inUseMs ?? 0)).ok) {
+        this.#retire(
+          entry,
+          'its connection lease lapsed (another sender may hold the slot)',
+          idleMs,
+        );
+        continue;
+      }
       if (idleMs > (this.#options.checkAfterIdleMs ?? 1_000) && !(await this.#check(entry))) {
         this.#retire(entry, 'the server no longer answers on it (checked with RSET)', idleMs);
         continue;
@@ -125,11 +173,21 @@ export class KeptSmtpConnections {
     return this.#open(counters);
   }
 
-  /** Takes a connection back after a batch: kept for the window, or QUIT when there is none. */
-  giveBack(kept: KeptConnection): Promise<void> {
+  /**
+   * Takes a connection back after a batch: kept for the window, or QUIT when there is none, when
+   * its lease cannot be extended to cover the window, or when another sender waits for a slot.
+   */
+  async giveBack(kept: KeptConnection): Promise<void> {
     const entry = kept as Entry;
-    if (!entry.alive) return Promise.resolve();
+    if (!entry.alive) return this.#release(entry);
     if (this.#keepAliveMs <= 0) return this.#quit(entry);
+    const lease = await this.#renew(entry, this.#keepAliveMs + IDLE_LEASE_MARGIN_MS);
+    if (!lease.ok || lease.wanted) {
+      this.#options.logger?.debug?.('SMTP session not kept', {
+        reason: lease.ok ? 'another sender waits for a connection' : 'its lease lapsed',
+      });
+      return this.#quit(entry);
+    }
     entry.idleSince = this.#now();
     entry.timer = setTimeout(() => {
       const at = this.#idle.indexOf(entry);
@@ -140,7 +198,6 @@ export class KeptSmtpConnections {
     entry.timer.unref();
     sleep(entry);
     this.#idle.push(entry);
-    return Promise.resolve();
   }
 
   /** Drops a connection that is not usable any more (it failed, or its batch stopped on a configuration error). */
@@ -148,8 +205,11 @@ export class KeptSmtpConnections {
     const entry = kept as Entry;
     if (!entry.alive) return;
     entry.alive = false;
-    if (how === 'quit') void quit(entry.conn);
-    else entry.conn.close();
+    if (how === 'quit') void quit(entry.conn).then(() => this.#release(entry));
+    else {
+      entry.conn.close();
+      void this.#release(entry);
+    }
   }
 
   /** QUITs every idle connection (the process is stopping). Borrowed ones stay with their batch. */
@@ -169,10 +229,16 @@ export class KeptSmtpConnections {
   }
 
   async #open(counters?: OpenCounters): Promise<KeptConnection> {
+    const holder = randomUUID();
+    const leased = await this.#acquire(holder);
     const opened: OpenCounters = { connections: 0, logins: 0 };
     let conn: SMTPConnection;
     try {
       conn = await openSmtpConnection(this.#config, this.#tokens, this.#options, opened);
+    } catch (err) {
+      // openSmtpConnection closed what it opened.
+      if (leased) await this.#options.lease?.release(this.#config.sender, holder).catch(() => {});
+      throw err;
     } finally {
       for (const into of [this.stats, counters]) {
         if (!into) continue;
@@ -180,10 +246,11 @@ export class KeptSmtpConnections {
         into.logins += opened.logins;
       }
     }
-    const entry = new Entry(conn);
+    const entry = new Entry(conn, holder, leased);
     conn.once('end', () => {
       entry.alive = false;
       clearTimeout(entry.timer);
+      void this.#release(entry);
       const at = this.#idle.indexOf(entry);
       if (at < 0) return;
       this.#idle.splice(at, 1);
@@ -224,10 +291,52 @@ export class KeptSmtpConnections {
     void this.#quit(entry);
   }
 
-  #quit(entry: Entry): Promise<void> {
+  async #quit(entry: Entry): Promise<void> {
     clearTimeout(entry.timer);
     entry.alive = false;
-    return quit(entry.conn);
+    await quit(entry.conn);
+    await this.#release(entry);
+  }
+
+  /** A slot for a new connection, or {@link NoConnectionSlotError}; `false` without a cap. */
+  async #acquire(holder: string): Promise<boolean> {
+    const lease = this.#options.lease;
+    if (!lease) return false;
+    const mailbox = this.#config.sender;
+    let grant: Awaited<ReturnType<ConnectionLease['acquire']>>;
+    try {
+      grant = await lease.acquire(mailbox, holder, lease.inUseMs);
+    } catch (err) {
+      // Without the lease store no connection may be opened: the cap would not hold.
+      throw new NoConnectionSlotError(mailbox, 0, 0, { cause: err });
+    }
+    if (!grant.ok) throw new NoConnectionSlotError(mailbox, grant.inUse, grant.max);
+    return true;
+  }
+
+  /** Extends the entry's lease; always ok without a cap, never ok when the store fails. */
+  async #renew(entry: Entry, ttlMs: number): Promise<{ ok: boolean; wanted: boolean }> {
+    const lease = this.#options.lease;
+    if (!lease || !entry.leased) return { ok: true, wanted: false };
+    try {
+      return await lease.renew(this.#config.sender, entry.holder, ttlMs);
+    } catch (err) {
+      this.#options.logger?.warn('connection lease renewal failed', { error: String(err) });
+      return { ok: false, wanted: false };
+    }
+  }
+
+  /** Frees the entry's slot once, after its connection closed; a failure leaves it to lapse. */
+  async #release(entry: Entry): Promise<void> {
+    if (!entry.leased) return;
+    entry.leased = false;
+    try {
+      await this.#options.lease?.release(this.#config.sender, entry.holder);
+    } catch (err) {
+      this.#options.logger?.warn('connection lease release failed; it lapses by itself', {
+        error: String(err),
+      });
+    }
   }
 }
 

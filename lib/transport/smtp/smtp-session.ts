@@ -19,6 +19,7 @@ import {
   type KeptConnection,
   type KeptConnectionsOptions,
   KeptSmtpConnections,
+  NoConnectionSlotError,
   type SessionLogger,
 } from './kept-smtp-connections.ts';
 import type { OpenConnectionOptions } from './open-smtp-connection.ts';
@@ -119,7 +120,11 @@ export class SmtpSession implements MailSession {
     try {
       kept = await this.#ready();
     } catch (err) {
-      const outcome = this.#failed(err);
+      // No free connection slot: nothing is wrong with the server or the message.
+      const outcome: SendOutcome =
+        err instanceof NoConnectionSlotError
+          ? { kind: 'retry', reason: err.message }
+          : this.#failed(err);
       if (outcome.kind === 'retry') this.#unavailable = outcome;
       return outcome;
     }
