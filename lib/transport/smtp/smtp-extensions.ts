@@ -19,7 +19,10 @@ export function parseEhloExtensions(reply: string | false | undefined): SmtpExte
   const keywords = new Map<string, string>();
   const lines = (reply || '').split(/\r?\n/).slice(1);
   for (const line of lines) {
-    const [keyword = '', ...params] = line.replace(/^\d{3}[ -]?/, '').trim().split(/\s+/);
+    const [keyword = '', ...params] = line
+      .replace(/^\d{3}[ -]?/, '')
+      .trim()
+      .split(/\s+/);
     if (keyword) keywords.set(keyword.toUpperCase(), params.join(' '));
   }
   const size = Number(keywords.get('SIZE'));

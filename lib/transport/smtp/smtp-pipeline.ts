@@ -50,6 +50,8 @@ interface Flight {
 
 interface Waiter {
   onReply(reply: SmtpReplyLine): void;
+  /** The connection ended before the reply (a transaction's steps fail with their flight instead). */
+  onEnd?(failure: SmtpFailure): void;
   flight?: Flight;
   /** Nothing more was written after this command (lock-step, or DATA). */
   blocks: boolean;
@@ -72,6 +74,7 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
   #previous: SmtpTransaction | undefined;
   #alive = true;
   #quitting = false;
+  #resets = 0;
 
   constructor(
     socket: Socket,
@@ -105,6 +108,11 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
     return this.#alive;
   }
 
+  /** RSETs sent ahead of a message (after a refused one, or behind one still unanswered). */
+  get resets(): number {
+    return this.#resets;
+  }
+
   /** Sends one message; resolves with what the server accepted, rejects with an `SmtpFailure`. */
   send(mime: ComposedMime): Promise<SentInfo> {
     const tx = new SmtpTransaction(mime);
@@ -127,6 +135,7 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
     return new Promise<void>((resolve, reject) => {
       this.#waiting.push({
         blocks: true,
+        onEnd: reject,
         onReply: (reply) => {
           if (reply.code >= 300) {
             reject(smtpFailure('Could not reset session state', 'EPROTOCOL', 'RSET', reply.text));
@@ -203,9 +212,11 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
     const tx = this.#queue[0];
     if (!tx || this.#flights.length >= this.#maxInFlight) return undefined;
     this.#queue.shift();
+    const reset = this.#needsReset();
+    if (reset) this.#resets++;
     const flight: Flight = {
       tx,
-      steps: tx.steps(this.extensions, this.#needsReset(), this.#lockStep),
+      steps: tx.steps(this.extensions, reset, this.#lockStep),
       next: 0,
       pending: 0,
     };
@@ -262,7 +273,9 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
     if (!waiter) {
       // RFC 5321 §4.2: a server about to close may say 421 at any time; anything else is out of step.
       const why = reply.code === 421 ? 'Server closed the connection' : 'Unexpected response';
-      this.#end(smtpFailure(why, reply.code === 421 ? 'ECONNECTION' : 'EPROTOCOL', 'CONN', reply.text));
+      this.#end(
+        smtpFailure(why, reply.code === 421 ? 'ECONNECTION' : 'EPROTOCOL', 'CONN', reply.text),
+      );
       return;
     }
     if (waiter.blocks) this.#blocked = false;
@@ -289,7 +302,7 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
   #end(failure: SmtpFailure): void {
     if (!this.#alive) return;
     this.#alive = false;
-    this.#waiting.length = 0;
+    for (const waiter of this.#waiting.splice(0)) waiter.onEnd?.(failure);
     this.#writing = undefined;
     for (const flight of this.#flights.splice(0)) flight.tx.fail(failure);
     for (const tx of this.#queue.splice(0)) tx.fail(notSent());

@@ -8,8 +8,9 @@
  * `MAIL`, `RCPT`..., `DATA`, then after the 354 the dot-stuffed body. A transaction that follows
  * one whose server state is not known to be clean starts with `RSET` (see `SmtpPipeline`).
  */
+import { isAscii } from 'node:buffer';
 import type { ComposedMime } from '../../types.ts';
-import { dotStuff } from './dot-stuff.ts';
+import { byteLength, crlfBody, dotStuffedBody } from './message-body.ts';
 import type { SmtpExtensions } from './smtp-extensions.ts';
 import { type RecipientRefusal, type SmtpFailure, smtpFailure } from './smtp-failure.ts';
 import type { SmtpReplyLine } from './smtp-reply-reader.ts';
@@ -131,7 +132,8 @@ export class SmtpTransaction {
       steps.push({
         bytes: () => {
           this.endWritten = true;
-          return [`BDAT ${this.mime.raw.length} LAST\r\n`, this.mime.raw];
+          const body = crlfBody(this.mime.raw);
+          return [`BDAT ${byteLength(body)} LAST\r\n`, ...body];
         },
         when: worthSending,
         endsGroup: false,
@@ -154,7 +156,7 @@ export class SmtpTransaction {
       // ended at once (nodemailer does the same): the session stays in step.
       bytes: () => {
         this.endWritten = true;
-        return this.#envelopeFailure() ? ['.\r\n'] : dotStuff(this.mime.raw);
+        return this.#envelopeFailure() ? ['.\r\n'] : dotStuffedBody(this.mime.raw);
       },
       when: () => this.#dataReply !== undefined && this.#dataReply.code < 400,
       endsGroup: false,
@@ -179,7 +181,10 @@ export class SmtpTransaction {
             this.#finalReply.text,
           )
         : undefined);
-    if (failure) return this.fail(failure);
+    if (failure) {
+      this.fail(failure);
+      return;
+    }
     this.settled = true;
     const info: SentInfo = {
       response: this.#finalReply?.text ?? '',
@@ -213,7 +218,7 @@ export class SmtpTransaction {
     const from = envelope.from || '';
     const params: string[] = [];
     if (extensions.maxSize !== undefined) params.push(`SIZE=${raw.length}`);
-    if (extensions.eightBitMime && hasEightBitBytes(raw)) params.push('BODY=8BITMIME');
+    if (extensions.eightBitMime && !isAscii(raw)) params.push('BODY=8BITMIME');
     const international = [from, ...envelope.to].some((address) => !ASCII_ONLY.test(address));
     if (international && extensions.smtpUtf8) params.push('SMTPUTF8');
     return `MAIL FROM:<${from}>${params.length ? ` ${params.join(' ')}` : ''}\r\n`;
@@ -266,9 +271,4 @@ export class SmtpTransaction {
     if (!this.#dataReply || this.#dataReply.code < 400) return undefined;
     return smtpFailure('Data command failed', 'EENVELOPE', 'DATA', this.#dataReply.text);
   }
-}
-
-function hasEightBitBytes(raw: Buffer): boolean {
-  for (let i = 0; i < raw.length; i++) if (raw[i]! > 0x7f) return true;
-  return false;
 }
