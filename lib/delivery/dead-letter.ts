@@ -8,6 +8,11 @@
  */
 
 import type { SQSRecord } from 'aws-lambda';
+import {
+  FAILURE_RECIPIENTS_ATTRIBUTE,
+  formatFailureRecipients,
+  MAIL_ID_ATTRIBUTE,
+} from './failure-recipients.ts';
 import type { SqsSender } from './lazy-sqs-client.ts';
 
 /** SQS attribute values may be large, but a reason longer than this is a stack dump, not a reason. */
@@ -18,6 +23,13 @@ export interface DeadLetterReason {
   /** Human text, with the server's reply when there was one. */
   reason: string;
   at: Date;
+  /**
+   * The recipients the dead letter is for, when not all of the message's (`FailureRecipients`).
+   * @default the record's own `FailureRecipients`, if it had one
+   */
+  recipients?: readonly string[];
+  /** The mail id (`MailId`), so a redrive keeps the Message-ID when the body has no `id`. */
+  mailId?: string;
 }
 
 export type DeadLetterResult = { ok: true } | { ok: false; error: string };
@@ -43,6 +55,9 @@ export async function deadLetter(
   try {
     // Loaded here, not at start: see lib/delivery/lazy-sqs-client.ts.
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+    const recipients = why.recipients
+      ? formatFailureRecipients(why.recipients)
+      : record.messageAttributes?.[FAILURE_RECIPIENTS_ATTRIBUTE]?.stringValue;
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: dlqUrl,
@@ -51,6 +66,12 @@ export async function deadLetter(
           FailureClass: { DataType: 'String', StringValue: why.failureClass },
           FailureReason: { DataType: 'String', StringValue: truncateReason(why.reason) || '-' },
           FailureAt: { DataType: 'String', StringValue: why.at.toISOString() },
+          ...(recipients && {
+            [FAILURE_RECIPIENTS_ATTRIBUTE]: { DataType: 'String', StringValue: recipients },
+          }),
+          ...(why.mailId && {
+            [MAIL_ID_ATTRIBUTE]: { DataType: 'String', StringValue: why.mailId },
+          }),
         },
         // A FIFO DLQ needs a group; keeping the record's group keeps the dead letters in order.
         // The SQS message id as dedup id makes a repeated move of the same delivery a no-op.
@@ -64,6 +85,11 @@ export async function deadLetter(
     );
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    return { ok: false, error: errorText(err) };
   }
+}
+
+/** A failed SQS send, in a few words. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -125,7 +125,10 @@ describe.each(MODES)('pipelined SMTP transactions, server with $name', ({ option
     expect(kinds(outcomes)).toEqual(['sent', 'rejected', 'rejected', 'sent', 'sent']);
     expect(outcomes[1]).toMatchObject({ reply: { enhanced: '5.1.10', command: 'RCPT TO' } });
     expect(outcomes[2]).toMatchObject({ reply: { enhanced: '5.2.252' } });
-    expect(outcomes[3]).toMatchObject({ accepted: ['rcpt-4@example.com'], rejected: [NOBODY] });
+    expect(outcomes[3]).toMatchObject({
+      accepted: ['rcpt-4@example.com'],
+      refused: [{ recipient: NOBODY, kind: 'rejected', reply: { enhanced: '5.1.10' } }],
+    });
     const received = await smtp.waitForMessages(3);
     expect(received.map((m) => [m.subject, m.envelope.from, m.envelope.to])).toEqual([
       ['message 1', SENDER, ['rcpt-1@example.com']],

@@ -16,11 +16,11 @@ export interface SmtpFailure extends Error {
   originalCode?: string;
   /** Recipients the server refused (a message that all recipients refused). */
   rejected?: string[];
-  rejectedErrors?: RecipientRefusal[];
+  rejectedErrors?: RecipientFailure[];
 }
 
 /** One refused recipient: its RCPT TO reply. */
-export interface RecipientRefusal extends SmtpFailure {
+export interface RecipientFailure extends SmtpFailure {
   recipient: string;
 }
 

@@ -17,8 +17,18 @@
  */
 
 import type { SenderConfig } from '../../config/sender-config.ts';
-import type { ComposedMime, MailSession, SendOutcome, TokenProvider } from '../../types.ts';
-import { classificationToOutcome, classifySmtpFailure } from './classify-smtp-failure.ts';
+import type {
+  ComposedMime,
+  MailSession,
+  RecipientRefusal,
+  SendOutcome,
+  TokenProvider,
+} from '../../types.ts';
+import {
+  classificationToOutcome,
+  classifyRecipientRefusal,
+  classifySmtpFailure,
+} from './classify-smtp-failure.ts';
 import {
   type KeptConnection,
   type KeptConnectionsOptions,
@@ -32,7 +42,7 @@ import type { SmtpFailure } from './smtp-failure.ts';
 export type { SessionLogger } from './kept-smtp-connections.ts';
 
 export interface SmtpSessionOptions extends OpenConnectionOptions {
-  /** Where connection events, refused recipients and the configuration stop are logged. @default no logging */
+  /** Where connection events and the configuration stop are logged. @default no logging */
   logger?: SessionLogger;
 }
 
@@ -137,17 +147,11 @@ export class SmtpSession implements MailSession {
     try {
       const info = await kept.conn.send(mime);
       this.stats.sent++;
-      if (info.rejected.length > 0) {
-        this.#logger?.warn('Some recipients were refused; the message was sent to the others', {
-          rejected: info.rejected,
-          replies: info.rejectedErrors?.map((e) => e.response),
-        });
-      }
       return {
         kind: 'sent',
         response: info.response,
         accepted: info.accepted,
-        rejected: info.rejected,
+        refused: recipientRefusals(info.rejectedErrors),
       };
     } catch (err) {
       if ((err as SmtpFailure).code === 'ENOTSENT') {
@@ -210,6 +214,12 @@ export class SmtpSession implements MailSession {
       const kept = this.#kept;
       this.#kept = undefined;
       if (kept) this.#keeper.discard(kept, 'quit');
+      return outcome;
+    }
+    // Every recipient refused at RCPT TO: each keeps its own verdict (some may be only deferred).
+    const refused = recipientRefusals((err as { rejectedErrors?: unknown }).rejectedErrors);
+    if ((outcome.kind === 'retry' || outcome.kind === 'rejected') && refused.length > 0) {
+      return { ...outcome, refused };
     }
     return outcome;
   }
@@ -217,4 +227,12 @@ export class SmtpSession implements MailSession {
 
 function notSentOutcome(): SendOutcome {
   return { kind: 'retry', reason: 'The SMTP session was closed before this message was sent.' };
+}
+
+/** The per-recipient errors of a sent message (each with `.recipient` and its RCPT TO reply), classified. */
+function recipientRefusals(errors: unknown): RecipientRefusal[] {
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .filter((e): e is { recipient: string } => typeof e?.recipient === 'string')
+    .map((e) => classifyRecipientRefusal(e.recipient, e));
 }

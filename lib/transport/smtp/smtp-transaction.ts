@@ -12,7 +12,7 @@ import { isAscii } from 'node:buffer';
 import type { ComposedMime } from '../../types.ts';
 import { byteLength, crlfBody, dotStuffedBody } from './message-body.ts';
 import type { SmtpExtensions } from './smtp-extensions.ts';
-import { type RecipientRefusal, type SmtpFailure, smtpFailure } from './smtp-failure.ts';
+import { type RecipientFailure, type SmtpFailure, smtpFailure } from './smtp-failure.ts';
 import type { SmtpReplyLine } from './smtp-reply-reader.ts';
 
 /** What a sent message reports (nodemailer's `SMTPConnection.send` info, the fields used here). */
@@ -21,7 +21,7 @@ export interface SentInfo {
   response: string;
   accepted: string[];
   rejected: string[];
-  rejectedErrors?: RecipientRefusal[];
+  rejectedErrors?: RecipientFailure[];
 }
 
 /** One write of the pipeline and the reply it expects. */
@@ -53,7 +53,7 @@ export class SmtpTransaction {
   #finalReply: SmtpReplyLine | undefined;
   readonly #accepted: string[] = [];
   readonly #rejected: string[] = [];
-  readonly #rejectedErrors: RecipientRefusal[] = [];
+  readonly #rejectedErrors: RecipientFailure[] = [];
 
   constructor(mime: ComposedMime) {
     this.mime = mime;
@@ -242,7 +242,7 @@ export class SmtpTransaction {
       'EENVELOPE',
       'RCPT TO',
       reply.text,
-    ) as RecipientRefusal;
+    ) as RecipientFailure;
     refusal.recipient = recipient;
     this.#rejected.push(recipient);
     this.#rejectedErrors.push(refusal);
