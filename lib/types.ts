@@ -128,6 +128,23 @@ export interface ComposedMime {
   envelope: { from: string | false; to: string[]; narrowed?: boolean };
   raw: Buffer;
   messageId: string;
+  /**
+   * The Bcc recipients (also in `envelope.to`): a transport that reads recipients from the headers
+   * (Graph) needs them written as a Bcc header, which the raw bytes leave out.
+   */
+  bcc?: string[];
+  /**
+   * The same message composed without its attachments, and the attachments: for a transport that
+   * uploads them separately (Graph's draft with upload sessions, for messages over 4 MB).
+   */
+  detachAttachments?: () => Promise<{ raw: Buffer; attachments: ComposedAttachment[] }>;
+}
+
+/** An attachment taken out of a {@link ComposedMime}. */
+export interface ComposedAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
 }
 
 /**
