@@ -204,6 +204,8 @@ export class MailSender extends Construct {
           'sqs:DeleteMessage',
           'sqs:ChangeMessageVisibility',
           'sqs:GetQueueAttributes',
+          // A copy for the recipients that got a temporary reply while others got the message.
+          'sqs:SendMessage',
         ],
         resources: [this.queue.queueArn],
       }),

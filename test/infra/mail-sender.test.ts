@@ -135,6 +135,7 @@ describe('MailSender with its defaults', () => {
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
           'sqs:ReceiveMessage',
+          'sqs:SendMessage',
         ],
         Resource: stack.resolve(sender.queue.queueArn),
       },
