@@ -5,13 +5,13 @@
  * `zod/mini` rather than `zod`: the sender bundles it into the Lambda and mini tree-shakes to a
  * fraction of the size. Rules a JSON Schema can express are written as checks it understands
  * (`regex`, `maxLength`, ...); the cross-field rules (recipient count, text or html, body size) are
- * `refine`s, which only `parseMailMessage` enforces.
+ * `refine`s, which only `parseMailMessage` enforces. The body size is measured on the input, as a
+ * producer wrote it (`parse-mail-message.ts`), not here on the output with its defaults filled in.
  */
 import * as z from 'zod/mini';
 import { mailAddressSchema } from './mail-address.ts';
 import {
   MAIL_MESSAGE_VERSION,
-  MAX_BODY_BYTES,
   MAX_FILENAME_LENGTH,
   MAX_HEADER_NAME_LENGTH,
   MAX_HEADER_VALUE_LENGTH,
@@ -200,11 +200,6 @@ function shown(value: unknown): string {
     : `a value of type ${Array.isArray(value) ? 'list' : typeof value}`;
 }
 
-/** Byte length of the body this message becomes on the queue (UTF-8 JSON). */
-export function encodedSize(message: unknown): number {
-  return Buffer.byteLength(JSON.stringify(message), 'utf8');
-}
-
 const listLength = (list: unknown): number => (Array.isArray(list) ? list.length : 0);
 const recipientCount = (m: Partial<Fields>): number =>
   listLength(m.to) + listLength(m.cc) + listLength(m.bcc);
@@ -230,13 +225,6 @@ export const mailMessageSchema = fields.check(
     path: ['text'],
     when: onAnyObject,
     error: 'is missing: give "text", "html" or both (not empty)',
-  }),
-  z.refine((m: Fields) => encodedSize(m) <= MAX_BODY_BYTES, {
-    path: [],
-    // Only a message that is otherwise valid is plain JSON data worth measuring (a broken one may
-    // still hold a BigInt, which JSON.stringify refuses).
-    when: (payload) => payload.issues.length === 0,
-    error: `is too big: the encoded message must fit in ${MAX_BODY_BYTES} bytes (the SQS limit); put large attachments in S3 and use {"filename", "s3": {"bucket", "key"}}`,
   }),
 );
 
