@@ -31,6 +31,8 @@ export const MAX_DISPLAY_NAME_LENGTH = 256;
 export const MAX_HEADER_NAME_LENGTH = 76;
 /** Custom header values (before encoding). */
 export const MAX_HEADER_VALUE_LENGTH = 998;
+/** Parameters after an attachment's MIME type (`; charset=...`): short enough for one header line. */
+export const MAX_CONTENT_TYPE_PARAMS_LENGTH = 256;
 /** Attachment file names (the common file-system limit). */
 export const MAX_FILENAME_LENGTH = 255;
 /** Tags are for logs and metrics: short keys and values. */
