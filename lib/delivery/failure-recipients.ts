@@ -10,7 +10,10 @@
  * whole message (see {@link ledgerKeyOf}), so "sent to some" never reads as "sent to all".
  */
 import { createHash } from 'node:crypto';
+import { domainToASCII } from 'node:url';
 import type { SQSRecord } from 'aws-lambda';
+import { splitAddressString } from '../message/mail-address.ts';
+import type { MailMessage } from '../types.ts';
 
 export const FAILURE_RECIPIENTS_ATTRIBUTE = 'FailureRecipients';
 /**
@@ -23,9 +26,22 @@ const MAIL_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 /** Addresses never hold a comma or a space in this contract, so a plain list reads and parses back. */
 const SEPARATOR = ', ';
 
-/** The attribute's value for `recipients`. */
-export function formatFailureRecipients(recipients: readonly string[]): string {
-  return recipients.join(SEPARATOR);
+/**
+ * The attribute's value for `recipients`: their addresses, or, when those are longer than
+ * `maxBytes` (a body near SQS's limit and hundreds of recipients), their positions in the body's
+ * to, cc and bcc taken in that order (`#0,3,17`), which any number of recipients fits in.
+ */
+export function failureRecipientsValue(
+  recipients: readonly string[],
+  body: string,
+  maxBytes = Number.POSITIVE_INFINITY,
+): string {
+  const list = recipients.join(SEPARATOR);
+  if (Buffer.byteLength(list, 'utf8') <= maxBytes) return list;
+  const all = bodyRecipients(body).map(addressKey);
+  const wanted = new Set(recipients.map(addressKey));
+  const positions = all.flatMap((key, i) => (wanted.has(key) ? [i] : []));
+  return positions.length > 0 ? `#${positions.join(',')}` : list;
 }
 
 /** The mail id a record carries in `MailId`, if it is a valid one. */
@@ -34,15 +50,26 @@ export function mailIdAttributeOf(record: SQSRecord): string | undefined {
   return id !== undefined && MAIL_ID.test(id) ? id : undefined;
 }
 
-/** The recipients a record is narrowed to (lower case, deduplicated), or undefined for all of them. */
-export function failureRecipientsOf(record: SQSRecord): string[] | undefined {
+/**
+ * The recipients a record is narrowed to, as comparison keys ({@link addressKey}, deduplicated),
+ * or undefined for all of them. Positions (`#0,3`) are read against `message`.
+ */
+export function failureRecipientsOf(record: SQSRecord, message: MailMessage): string[] | undefined {
   const raw = record.messageAttributes?.[FAILURE_RECIPIENTS_ATTRIBUTE]?.stringValue;
   if (raw === undefined) return undefined;
-  const list = raw
-    .split(',')
-    .map((a) => a.trim().toLowerCase())
-    .filter(Boolean);
-  return [...new Set(list)];
+  let list: string[];
+  if (raw.trimStart().startsWith('#')) {
+    const all = [...message.to, ...message.cc, ...message.bcc].map((a) => a.address);
+    list = raw
+      .trim()
+      .slice(1)
+      .split(',')
+      .map((n) => all[Number(n.trim())])
+      .filter((a): a is string => a !== undefined);
+  } else {
+    list = raw.split(',').map((a) => a.trim());
+  }
+  return [...new Set(list.filter(Boolean).map(addressKey))];
 }
 
 /**
@@ -52,7 +79,35 @@ export function failureRecipientsOf(record: SQSRecord): string[] | undefined {
  */
 export function narrowEnvelope(envelope: readonly string[], narrowTo: readonly string[]): string[] {
   const wanted = new Set(narrowTo);
-  return envelope.filter((address) => wanted.has(address.toLowerCase()));
+  return envelope.filter((address) => wanted.has(addressKey(address)));
+}
+
+/**
+ * How two spellings of one address compare: lower case, the domain in its ASCII (punycode) form, as
+ * nodemailer writes an international domain in the SMTP envelope.
+ */
+export function addressKey(address: string): string {
+  const at = address.lastIndexOf('@');
+  const domain = address.slice(at + 1);
+  return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`.toLowerCase();
+}
+
+/** The addresses of a queue body's to, cc and bcc, in order; none when it is not a mail message. */
+function bodyRecipients(body: string): string[] {
+  try {
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    return ['to', 'cc', 'bcc'].flatMap((field) => {
+      const list = parsed[field];
+      if (!Array.isArray(list)) return [];
+      return list.map((entry: unknown) =>
+        typeof entry === 'string'
+          ? splitAddressString(entry).address
+          : String((entry as { address?: unknown })?.address ?? ''),
+      );
+    });
+  } catch {
+    return [];
+  }
 }
 
 /**

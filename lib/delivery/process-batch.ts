@@ -266,9 +266,20 @@ async function carryOut(
       at: at(),
       mailId,
     });
-    return moved.ok
-      ? moved
-      : { ok: false, cause: 'dead-letter-failed', error: `DLQ send failed (${moved.error})` };
+    if (!moved.ok) {
+      return { ok: false, cause: 'dead-letter-failed', error: `DLQ send failed (${moved.error})` };
+    }
+    if (moved.trimmed) {
+      deps.logger.warn(
+        "moved to the DLQ without all its attributes: the body leaves no room in SQS's 1 MiB",
+        {
+          ...messageKeys(mailId, record.messageId),
+          trimmed: moved.trimmed,
+          reason: why.reason,
+        },
+      );
+    }
+    return { ok: true };
   };
   switch (outcome.kind) {
     case 'invalid':

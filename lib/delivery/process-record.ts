@@ -70,8 +70,8 @@ export interface RecordResult {
   /** The message's `tags`, for logs (never sent). */
   tags?: Record<string, string>;
   /**
-   * The delivery-ledger key under which a `rejected` or `partial` verdict waits for its dead letter
-   * (and copy): the batch completes or releases it once they are on their queues.
+   * The delivery-ledger key under which an `invalid`, `rejected` or `partial` verdict waits for its
+   * dead letter (and copy): the batch completes or releases it once they are on their queues.
    */
   ledgerKey?: string;
 }
@@ -120,7 +120,7 @@ export async function processRecord(record: SQSRecord, deps: RecordDeps): Promis
     const reason = `from ${from} is not allowed (MAIL_ALLOWED_FROM: ${allowedFrom.join(', ') || sender})`;
     return { mailId, tags, outcome: { kind: 'invalid', reason } };
   }
-  const narrowTo = failureRecipientsOf(record);
+  const narrowTo = failureRecipientsOf(record, message);
   const delivery: Delivery = {
     message,
     mailId,
@@ -131,9 +131,44 @@ export async function processRecord(record: SQSRecord, deps: RecordDeps): Promis
   const claim = await claimInLedger(delivery, deps);
   if (claim !== 'claimed') return { mailId, tags, ...claim };
   const outcome = await sendClaimed(delivery, deps);
-  const needsMoves = outcome.kind === 'rejected' || outcome.kind === 'partial';
-  if (needsMoves) await settleInLedger(delivery.ledgerKey, outcome, deps);
-  return { mailId, tags, outcome, ...(needsMoves && { ledgerKey: delivery.ledgerKey }) };
+  const held = await recordInLedger(delivery.ledgerKey, outcome, deps);
+  return { mailId, tags, outcome, ...(held && { ledgerKey: delivery.ledgerKey }) };
+}
+
+/**
+ * What the ledger keeps of a claimed record's outcome: sent; nothing (a retry may send); or the
+ * verdict, while its dead letter or copy is not on its queue yet. True when a verdict is held.
+ */
+async function recordInLedger(
+  key: string,
+  outcome: RecordOutcome,
+  deps: RecordDeps,
+): Promise<boolean> {
+  if (!deps.ledger) return false;
+  const warn = (what: string, err: unknown) => deps.onWarning?.(`${what}: ${errorText(err)}`);
+  switch (outcome.kind) {
+    case 'sent':
+      // The mail is out: reporting a failure now would send it twice. Only the dedup window shrinks.
+      await deps.ledger
+        .complete(key)
+        .catch((err) => warn('delivery ledger complete failed after a 250', err));
+      return false;
+    case 'retry':
+    case 'config':
+      await deps.ledger.release(key).catch((err) => warn('delivery ledger release failed', err));
+      return false;
+    case 'invalid':
+    case 'rejected':
+    case 'partial':
+      await deps.ledger
+        .settle(key, JSON.stringify(outcome))
+        .catch((err) => warn('delivery ledger could not keep the verdict', err));
+      return true;
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
 }
 
 /** `'claimed'` when this consumer may send (or there is no ledger); else the outcome to report. */
@@ -174,34 +209,21 @@ async function claimInLedger(
   }
 }
 
-async function settleInLedger(key: string, outcome: RecordOutcome, deps: RecordDeps) {
-  try {
-    await deps.ledger?.settle(key, JSON.stringify(outcome));
-  } catch (err) {
-    deps.onWarning?.(`delivery ledger could not keep the verdict: ${errorText(err)}`);
-  }
-}
-
 function parseVerdict(text: string): RecordOutcome | undefined {
   try {
     const outcome = JSON.parse(text) as RecordOutcome;
-    return outcome.kind === 'rejected' || outcome.kind === 'partial' ? outcome : undefined;
+    const moved =
+      outcome.kind === 'invalid' || outcome.kind === 'rejected' || outcome.kind === 'partial';
+    return moved ? outcome : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Everything after the ledger claim: a failure here must release the claim. */
+/** Everything after the ledger claim, up to the outcome (the ledger learns it afterwards). */
 async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<RecordOutcome> {
-  const { message, mailId, narrowTo, ledgerKey, receiveCount } = delivery;
+  const { message, mailId, narrowTo, receiveCount } = delivery;
   const { sender } = deps.settings;
-  const release = async () => {
-    try {
-      await deps.ledger?.release(ledgerKey);
-    } catch (err) {
-      deps.onWarning?.(`delivery ledger release failed: ${errorText(err)}`);
-    }
-  };
   const backoff = (floor = 0) => backoffSeconds(receiveCount, floor, { random: deps.random });
 
   if (deps.rateLimiter) {
@@ -211,12 +233,10 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
     try {
       budget = await deps.rateLimiter.acquire(sender, recipients);
     } catch (err) {
-      await release();
       const reason = `rate limiter unavailable: ${errorText(err)}`;
       return { kind: 'retry', cause: 'temporary', reason, delaySeconds: backoff() };
     }
     if (!budget.ok) {
-      await release();
       const reason = `send budget of ${sender} spent; next attempt in ≥ ${budget.retryAfterSeconds} s`;
       return {
         kind: 'retry',
@@ -235,7 +255,6 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
     fetchS3Object: deps.fetchS3Object,
   });
   if (composed.kind !== 'composed') {
-    await release();
     return composed.kind === 'invalid'
       ? { kind: 'invalid', reason: composed.reason }
       : { kind: 'retry', cause: 'temporary', reason: composed.reason, delaySeconds: backoff() };
@@ -244,13 +263,11 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
   try {
     mime = await composeMime(composed.mail);
   } catch (err) {
-    await release();
     return { kind: 'invalid', reason: `the message could not be composed: ${errorText(err)}` };
   }
   if (narrowTo) {
     const to = narrowEnvelope(mime.envelope.to, narrowTo);
     if (to.length === 0) {
-      await release();
       const reason = `${FAILURE_RECIPIENTS_ATTRIBUTE} names none of the message's recipients; remove the attribute to send to all of them`;
       return { kind: 'invalid', reason };
     }
@@ -267,7 +284,6 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
   deps.onSendLatency?.(performance.now() - started);
 
   if (sent.kind === 'invalid' || sent.kind === 'config') {
-    await release();
     return sent.kind === 'invalid'
       ? { kind: 'invalid', reason: sent.reason }
       : {
@@ -279,18 +295,7 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
         };
   }
   const verdicts = recipientVerdicts(mime.envelope.to, sent);
-  const outcome = await outcomeOf(verdicts, sent, mime, deps, backoff);
-  if (outcome.kind === 'sent') {
-    try {
-      await deps.ledger?.complete(ledgerKey);
-    } catch (err) {
-      // The mail is out: reporting a failure now would send it twice. Only the dedup window shrinks.
-      deps.onWarning?.(`delivery ledger complete failed after a 250: ${errorText(err)}`);
-    }
-  } else if (outcome.kind === 'retry') {
-    await release();
-  }
-  return outcome;
+  return outcomeOf(verdicts, sent, mime, deps, backoff);
 }
 
 /** One record's outcome from its recipients' verdicts: all alike, or split by recipient. */

@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
-import { type DeadLetterResult, errorText } from './dead-letter.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
+import { attributeBytes, type DeadLetterResult, errorText } from './dead-letter.ts';
 import {
   FAILURE_RECIPIENTS_ATTRIBUTE,
-  formatFailureRecipients,
+  failureRecipientsValue,
   MAIL_ID_ATTRIBUTE,
 } from './failure-recipients.ts';
 import type { SqsSender } from './lazy-sqs-client.ts';
@@ -26,7 +27,14 @@ export async function requeueForRecipients(
   mailId: string,
 ): Promise<DeadLetterResult> {
   const fifo = queueUrl.endsWith('.fifo');
-  const list = formatFailureRecipients(recipients);
+  const room =
+    SQS_MAX_MESSAGE_BYTES -
+    Buffer.byteLength(record.body) -
+    attributeBytes({
+      [FAILURE_RECIPIENTS_ATTRIBUTE]: { DataType: 'String', StringValue: '' },
+      [MAIL_ID_ATTRIBUTE]: { DataType: 'String', StringValue: mailId },
+    });
+  const list = failureRecipientsValue(recipients, record.body, room);
   try {
     // Loaded here, not at start: see lib/delivery/lazy-sqs-client.ts.
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');

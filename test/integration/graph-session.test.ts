@@ -115,6 +115,19 @@ describe('GraphSession: what Graph receives', () => {
     expect(received?.savedToSentItems).toBe(true);
   });
 
+  it('sends nothing for a message narrowed to some of its recipients: Graph would reach them all', async () => {
+    const composed = await mime({ to: ['ann@example.com', 'bob@example.com'] });
+    const narrowed = {
+      ...composed,
+      envelope: { ...composed.envelope, to: ['bob@example.com'], narrowed: true },
+    };
+    expect(await session().send(narrowed)).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringContaining('MAIL_TRANSPORT=smtp'),
+    });
+    expect(graph.messages).toEqual([]);
+  });
+
   it('sends a message without Bcc byte for byte as composed', async () => {
     const composed = await mime();
     await session().send(composed);

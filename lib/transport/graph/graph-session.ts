@@ -59,6 +59,13 @@ export class GraphSession implements MailSession {
   async send(mime: ComposedMime): Promise<SendOutcome> {
     if (this.#stopped) return this.#stopped;
     if (this.#held) return this.#held;
+    // Graph sends to every To, Cc and Bcc of the MIME: it cannot reach some of them alone, and
+    // those who already got the message must not get it again. The dead letter keeps the list.
+    if (mime.envelope.narrowed) {
+      const reason =
+        'this message is for some of its recipients only (FailureRecipients), which Graph cannot send: it sends to every To, Cc and Bcc; redrive it with MAIL_TRANSPORT=smtp';
+      return { kind: 'rejected', reason };
+    }
     const bodyBytes = sendMailBodyBytes(mime);
     const overLimit = bodyBytes > SENDMAIL_MAX_REQUEST_BYTES;
     if (overLimit && this.#settings.largeMessages !== 'upload') {

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../../../lib/delivery/batch-outcome.ts';
 import { type BatchDeps, processBatch } from '../../../../lib/delivery/process-batch.ts';
 import { createSqsEventSource } from '../../../../lib/local/sqs-event-source.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '../../../../lib/message/mail-message-limits.ts';
 import type { DeliveryLedger, LedgerClaim, SendRateLimiter } from '../../../../lib/types.ts';
 import { type SqsEmulator, startSqsEmulator } from '../../../emulators/sqs-emulator.ts';
 import {
@@ -385,6 +386,23 @@ describe('processBatch', () => {
       MessagesSent: 1,
       RecipientsDeferred: 1,
       RecipientsRefused: 1,
+    });
+  });
+
+  it('moves a body of a full 1 MiB (no room for attributes) to the DLQ rather than retrying it', async () => {
+    const shape = mail('huge');
+    const body = shape.replace('"hi"', `"${'x'.repeat(SQS_MAX_MESSAGE_BYTES - shape.length + 2)}"`);
+    expect(Buffer.byteLength(body)).toBe(SQS_MAX_MESSAGE_BYTES);
+    const { result, dlqUrl, sessions } = await run([body]);
+    expect(result.records[0]!.outcome).toMatchObject({ kind: 'invalid' });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sessions.all).toHaveLength(0);
+    const [dead] = await receiveDlq(dlqUrl);
+    expect(dead!.Body).toBe(body);
+    expect(obs.logs().find((l) => l.trimmed)).toMatchObject({
+      level: 'WARN',
+      trimmed: expect.stringContaining('FailureReason left out'),
+      reason: expect.stringContaining('too big'),
     });
   });
 
