@@ -112,13 +112,19 @@ describe('processBatch with a session that pipelines', () => {
     const journal: Journal = [];
     const session = heldSession(journal);
     const ledger: DeliveryLedger = {
-      claim: async (id) => (journal.push(`claim ${id}`), 'claimed'),
+      claim: async (id) => {
+        journal.push(`claim ${id}`);
+        return 'claimed';
+      },
       complete: async (id) => void journal.push(`complete ${id}`),
       release: async (id) => void journal.push(`release ${id}`),
       settle: async () => undefined,
     };
     const limiter: SendRateLimiter = {
-      acquire: async () => (journal.push('acquire'), { ok: true }),
+      acquire: async () => {
+        journal.push('acquire');
+        return { ok: true };
+      },
       penalize: async () => undefined,
     };
     const batch = processBatch(
