@@ -55,6 +55,11 @@ export interface RecordDeps {
   random?: () => number;
   /** Told how long the SMTP exchange took (ms), for the latency metric. */
   onSendLatency?: (ms: number) => void;
+  /**
+   * Told when the session has written the message (a session that pipelines): from then on the
+   * record only waits for the server's answer, and the batch may prepare the next one meanwhile.
+   */
+  onWritten?: () => void;
   /** Problems worth a warning that do not change the outcome (ledger write failed after a 250). */
   onWarning?: (message: string) => void;
 }
@@ -271,7 +276,8 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
   const started = performance.now();
   let sent: SendOutcome;
   try {
-    sent = await (await deps.session()).send(mime);
+    const onWritten = deps.onWritten;
+    sent = await (await deps.session()).send(mime, onWritten && { onWritten });
   } catch (err) {
     sent = deps.classifyFailure(err);
   }
