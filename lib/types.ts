@@ -69,6 +69,11 @@ export type SendOutcome =
       reply?: SmtpReply;
       /** A floor for the backoff, e.g. 60 s after a throttling reply. */
       minDelaySeconds?: number;
+      /**
+       * No session could be set up because the server or the token endpoint could not be reached
+       * (no reply at all): a run of these is an outage, which the circuit breaker pauses for.
+       */
+      unreachable?: boolean;
     }
   | { kind: 'config'; reason: string; fix: string; reply?: SmtpReply };
 

@@ -22,8 +22,13 @@ export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 export interface ResolveSecretsOptions {
   /** How long a fetched secret is reused. @default 300 */
   maxAgeSeconds?: number;
+  /**
+   * Skip the cache and read the secret now (after a configuration error, and in the breaker's
+   * probe: someone may just have fixed it). @default false
+   */
+  forceFetch?: boolean;
   /** Reads the secret as parsed JSON. @default Powertools `getSecret` with `transform: 'json'` */
-  fetchSecret?: (secretId: string, maxAgeSeconds: number) => Promise<unknown>;
+  fetchSecret?: (secretId: string, maxAgeSeconds: number, forceFetch: boolean) => Promise<unknown>;
 }
 
 /** The secret could not be read or is not a JSON object of strings. */
@@ -60,8 +65,11 @@ const TRANSIENT_SDK_ERRORS = new Set([
   'RequestTimeout',
 ]);
 
-const defaultFetchSecret = (secretId: string, maxAge: number): Promise<unknown> =>
-  getSecret(secretId, { transform: 'json', maxAge });
+const defaultFetchSecret = (
+  secretId: string,
+  maxAge: number,
+  forceFetch: boolean,
+): Promise<unknown> => getSecret(secretId, { transform: 'json', maxAge, forceFetch });
 
 /** Merges the `MAIL_SECRET_ARN` secret over `env`; returns `env` unchanged when it is not set. */
 export async function resolveSecrets(
@@ -73,7 +81,11 @@ export async function resolveSecrets(
   const fetchSecret = options.fetchSecret ?? defaultFetchSecret;
   let value: unknown;
   try {
-    value = await fetchSecret(secretId, options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS);
+    value = await fetchSecret(
+      secretId,
+      options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS,
+      options.forceFetch ?? false,
+    );
   } catch (err) {
     throw describeFetchFailure(secretId, err);
   }

@@ -22,6 +22,8 @@ export const METRIC = {
   sendLatency: 'SendLatency',
   /** Redeliveries the delivery ledger recognised as already sent: acknowledged, not sent again. */
   duplicates: 'DuplicatesSkipped',
+  /** 1 while the circuit breaker keeps consuming paused, 0 once it runs (sent at pause and by each probe). */
+  consumptionPaused: 'ConsumptionPaused',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 

@@ -115,7 +115,10 @@ export async function processBatch(
   await delayRetries(records, run.processed, deps);
   recordMetrics(deps.metrics, run.processed);
   flushMetrics(deps.metrics);
-  return toBatchResult(run.processed);
+  return {
+    ...toBatchResult(run.processed),
+    ...(run.configError && { configError: run.configError }),
+  };
 }
 
 /** State of one batch while its records are gone through in order. */
@@ -128,6 +131,8 @@ interface BatchRun {
   failedGroups: Map<string, number>;
   /** Set once the batch must send nothing more. */
   stop?: Stop;
+  /** The configuration error the transport reported, for {@link BatchResult.configError}. */
+  configError?: { reason: string; fix: string };
 }
 
 /** Decides one record: skipped (batch stopped, group held back, out of time) or processed. */
@@ -153,6 +158,7 @@ async function nextRecord(record: SQSRecord, run: BatchRun): Promise<ProcessedRe
   const result = await runRecord(record, run.recordDeps, deps);
   if (result.outcome.kind === 'config') {
     run.stop = { cause: 'config', reason: `batch stopped: ${result.outcome.reason}` };
+    run.configError = { reason: result.outcome.reason, fix: result.outcome.fix };
   }
   return result;
 }

@@ -230,7 +230,7 @@ async function fromFailedSend(
       }
       return {
         kind: 'retry',
-        cause: 'temporary',
+        cause: sent.unreachable ? 'unreachable' : 'temporary',
         reason: sent.reason,
         reply: sent.reply,
         delaySeconds: backoff(floor),

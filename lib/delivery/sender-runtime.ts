@@ -17,6 +17,7 @@ import {
   classifySmtpFailure,
 } from '../transport/smtp/classify-smtp-failure.ts';
 import { KeptSmtpConnections } from '../transport/smtp/kept-smtp-connections.ts';
+import { probeSmtp } from '../transport/smtp/probe-smtp.ts';
 import { SmtpSession } from '../transport/smtp/smtp-session.ts';
 import type { DeliveryLedger, SendRateLimiter } from '../types.ts';
 import type { BatchResult, ProcessedRecord } from './batch-outcome.ts';
@@ -52,6 +53,11 @@ export interface SenderRuntimeOptions {
   ledger?: DeliveryLedger;
   /** @default from `MAIL_RATE_TABLE` (`lib/guards/rate-limit/`); no table = no rate limit */
   rateLimiter?: SendRateLimiter;
+  /**
+   * Read the secret now instead of from the cache (a rebuild after a configuration error or a
+   * pause: someone may just have fixed it). @default false
+   */
+  freshSecrets?: boolean;
 }
 
 /** Time kept to delay retries and answer the event source after the last send. */
@@ -90,7 +96,7 @@ async function assemble(
   options: SenderRuntimeOptions,
   observability: Observability,
 ): Promise<SenderRuntime> {
-  const loaded = await loadSenderConfigWithSecrets(env);
+  const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: options.freshSecrets });
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
   for (const warning of loaded.warnings) observability.logger.warn(warning);
   const guards = deliveryGuardsFromEnv(env);
@@ -170,18 +176,15 @@ async function assemble(
  */
 function configFailureRuntime(problems: string[], observability: Observability): SenderRuntime {
   const { logger, metrics } = observability;
-  const reason = `the sender configuration is invalid: ${problems.map((p) => p.replace(/[.\s]+$/, '')).join('; ')}`;
+  const reason = configProblemsReason(problems);
   return {
     ready: false,
     close: async () => undefined,
     async processBatch(records) {
-      logger.error(
-        configErrorMessage(reason, 'set the environment variables (or the secret) named above.'),
-        {
-          problems,
-          records: records.length,
-        },
-      );
+      logger.error(configErrorMessage(reason, CONFIG_PROBLEMS_FIX), {
+        problems,
+        records: records.length,
+      });
       const processed: ProcessedRecord[] = records.map((record) => ({
         sqsMessageId: record.messageId,
         mailId: peekMailId(record),
@@ -196,7 +199,50 @@ function configFailureRuntime(problems: string[], observability: Observability):
       return {
         records: processed,
         batchItemFailures: processed.map((p) => ({ itemIdentifier: p.sqsMessageId })),
+        configError: { reason, fix: CONFIG_PROBLEMS_FIX },
       };
     },
   };
+}
+
+const CONFIG_PROBLEMS_FIX = 'set the environment variables (or the secret) named above.';
+
+function configProblemsReason(problems: readonly string[]): string {
+  return `the sender configuration is invalid: ${problems.map((p) => p.replace(/[.\s]+$/, '')).join('; ')}`;
+}
+
+/** What a probe of the sender's configuration found. */
+export type SenderProbeResult = { ok: true } | { ok: false; reason: string; fix: string };
+
+/**
+ * The circuit breaker's probe: loads the configuration as a cold start would (the secret read
+ * now, not from the cache), then sets up a session as a batch would — token, connect, TLS, AUTH
+ * under a connection lease — and QUITs it. No mail is sent.
+ */
+export async function probeSender(env: NodeJS.ProcessEnv): Promise<SenderProbeResult> {
+  const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: true });
+  const guards = loaded.ok ? deliveryGuardsFromEnv(env) : undefined;
+  if (!loaded.ok || !guards?.ok) {
+    const problems = !loaded.ok ? loaded.problems : guards && !guards.ok ? guards.problems : [];
+    return { ok: false, reason: configProblemsReason(problems), fix: CONFIG_PROBLEMS_FIX };
+  }
+  const { config } = loaded;
+  const tokens = config.oauth ? createTokenProvider(config.oauth) : undefined;
+  const outcome = await probeSmtp(config, tokens, { lease: guards.connectionLease });
+  switch (outcome.kind) {
+    case 'ok':
+      return { ok: true };
+    case 'config':
+      return { ok: false, reason: outcome.reason, fix: outcome.fix };
+    case 'retry':
+      return {
+        ok: false,
+        reason: outcome.reason,
+        fix: 'none while it lasts: the next probe tries again.',
+      };
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown probe outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
 }
