@@ -31,6 +31,8 @@ export interface MailSenderMonitoringProps {
   readonly alarmTopic?: ITopic;
   /** @default - no subscription */
   readonly alarmEmail?: string;
+  /** Alarm while the circuit breaker keeps consuming paused. @default false */
+  readonly breaker?: boolean;
 }
 
 /** Alarms on the mail flow (to an SNS topic) and a dashboard of it. Part of {@link MailSender}. */
@@ -97,7 +99,18 @@ export class MailSenderMonitoring extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
+    const breaker = this.#props.breaker
+      ? [
+          alarm(
+            'PausedAlarm',
+            this.senderMetric('ConsumptionPaused', 'Maximum'),
+            1,
+            'PAUSED: the circuit breaker stopped consuming the mail queue (a configuration error, or the SMTP server or token endpoint unreachable). Messages wait on the queue. The sender log line "consuming paused" has the reason and the fix; after fixing, consuming resumes by itself when the scheduled probe gets through, or at once with `o365-mail resume`.',
+          ),
+        ]
+      : [];
     return [
+      ...breaker,
       alarm(
         'DeadLetterAlarm',
         deadLetterQueue.metricApproximateNumberOfMessagesVisible({

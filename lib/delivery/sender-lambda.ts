@@ -21,12 +21,7 @@ import { createObservability, flushMetrics, METRIC, type Observability } from '.
 import { peekMailId } from './process-record.ts';
 import { createSenderRuntime, probeSender, type SenderRuntime } from './sender-runtime.ts';
 
-/** The input of the breaker's scheduled probe (the EventBridge rule's target input). */
-export const PROBE_EVENT = { o365MailQueue: 'probe' } as const;
-
-export function isProbeEvent(event: unknown): event is typeof PROBE_EVENT {
-  return (event as { o365MailQueue?: unknown } | null)?.o365MailQueue === PROBE_EVENT.o365MailQueue;
-}
+export { isProbeEvent, PROBE_EVENT } from '../guards/breaker/probe-event.ts';
 
 /** What one probe found. */
 export type ProbeReport =
