@@ -8,6 +8,10 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 export const SMTP_AUTH_MODES = ['oauth2', 'password', 'none'] as const;
 export type SmtpAuthMode = (typeof SMTP_AUTH_MODES)[number];
 
+/** Where the sender function's code comes from; see {@link MailSenderProps.senderCode}. */
+export const SENDER_CODES = ['prebuilt', 'source'] as const;
+export type SenderCode = (typeof SENDER_CODES)[number];
+
 /** Properties of {@link MailSender}. Every default is in {@link MAIL_SENDER_DEFAULTS}. */
 export interface MailSenderProps {
   /** The mailbox that authenticates to SMTP and the default `from` (`MAIL_SENDER`). */
@@ -212,6 +216,13 @@ export interface MailSenderProps {
    * @default - none
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Where the sender function's code comes from: `'prebuilt'`, the minified bundle that ships in
+   * this package (synth needs no bundler); or `'source'`, bundled with esbuild at synth from the
+   * TypeScript sources, which only a clone of this repository has.
+   * @default 'prebuilt' ('source' when the construct itself runs from the TypeScript sources)
+   */
+  readonly senderCode?: SenderCode;
 }
 
 /** The defaults of {@link MailSenderProps}, in one place so docs and code cannot drift. */

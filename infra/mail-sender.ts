@@ -7,16 +7,14 @@ import {
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Architecture, type Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
-// cdk-nag's own spelling of a CloudFormation reference, as it appears in finding ids.
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
+import { cfnReferenceText } from './cfn-reference-text.ts';
 import { ConsumptionBreaker } from './consumption-breaker.ts';
 import { DeliveryStateTable } from './delivery-state-table.ts';
 import { MailSenderMonitoring, METRICS_NAMESPACE } from './mail-sender-monitoring.ts';
@@ -25,15 +23,10 @@ import {
   type MailSenderProps,
   type SmtpAuthMode,
 } from './mail-sender-props.ts';
-import {
-  depsLockFilePath,
-  functionEntries,
-  lambdaBundling,
-  projectRoot,
-} from './sender-bundling.ts';
+import { DEFAULT_SENDER_CODE, senderFunction } from './sender-code.ts';
 import { validateMailSenderProps } from './validate-mail-sender-props.ts';
 
-export type { MailSenderProps, SmtpAuthMode } from './mail-sender-props.ts';
+export type { MailSenderProps, SenderCode, SmtpAuthMode } from './mail-sender-props.ts';
 export { MailSenderPropsError } from './validate-mail-sender-props.ts';
 
 /**
@@ -48,8 +41,8 @@ export class MailSender extends Construct {
   readonly queue: Queue;
   /** Where messages that can never be sent end up, with the reason (14 days retention). */
   readonly deadLetterQueue: Queue;
-  /** The sender function (`functions/sender.ts`). */
-  readonly fn: NodejsFunction;
+  /** The sender function (`functions/sender.ts`, bundled). */
+  readonly fn: LambdaFunction;
   /** The function's log group. */
   readonly logGroup: LogGroup;
   /** The secret with the SMTP/OAuth credentials; `undefined` with `smtpAuth: 'none'` and no `secretArn`. */
@@ -146,18 +139,14 @@ export class MailSender extends Construct {
     return [queue, deadLetterQueue];
   }
 
-  #createFunction(props: MailSenderProps, smtpAuth: SmtpAuthMode, role: Role): NodejsFunction {
-    return new NodejsFunction(this, 'Function', {
-      entry: functionEntries.sender,
-      projectRoot,
-      depsLockFilePath,
+  #createFunction(props: MailSenderProps, smtpAuth: SmtpAuthMode, role: Role): LambdaFunction {
+    return senderFunction(this, 'Function', props.senderCode ?? DEFAULT_SENDER_CODE, {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       timeout: props.timeout ?? DEFAULTS.timeout,
       role,
       logGroup: this.logGroup,
-      bundling: lambdaBundling,
       description: 'Sends queued mail through Microsoft 365 SMTP',
       environment: this.#environment(props, smtpAuth),
     });
@@ -233,6 +222,8 @@ export class MailSender extends Construct {
           'sqs:DeleteMessage',
           'sqs:ChangeMessageVisibility',
           'sqs:GetQueueAttributes',
+          // A copy for the recipients that got a temporary reply while others got the message.
+          'sqs:SendMessage',
         ],
         resources: [this.queue.queueArn],
       }),
@@ -295,7 +286,7 @@ export class MailSender extends Construct {
     for (const bucket of buckets) {
       bucket.encryptionKey?.grant(role, 'kms:Decrypt');
       // The finding id nag gives this resource, so only this wildcard is acknowledged.
-      const resource = flattenCfnReference(Stack.of(this).resolve(bucket.arnForObjects('*')));
+      const resource = cfnReferenceText(Stack.of(this).resolve(bucket.arnForObjects('*')));
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${resource}]`,
         reason:

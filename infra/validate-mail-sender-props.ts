@@ -3,6 +3,7 @@ import {
   MAIL_SENDER_DEFAULTS,
   MANAGED_ENVIRONMENT,
   type MailSenderProps,
+  SENDER_CODES,
   SMTP_AUTH_MODES,
 } from './mail-sender-props.ts';
 
@@ -96,6 +97,11 @@ function checkIdentity(props: MailSenderProps, problems: string[]): void {
 }
 
 function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void {
+  if (props.senderCode !== undefined && !SENDER_CODES.includes(props.senderCode)) {
+    problems.push(
+      `senderCode must be one of ${SENDER_CODES.join(', ')}, got '${String(props.senderCode)}'`,
+    );
+  }
   const timeout = props.timeout ?? MAIL_SENDER_DEFAULTS.timeout;
   const timeoutSeconds = timeout.toSeconds();
   checkRange(problems, 'timeout', timeoutSeconds, 1, 900, ' seconds');

@@ -51,18 +51,49 @@ export interface SmtpReply {
   command?: string;
 }
 
-/** What became of one message. */
+/**
+ * One envelope recipient the server did not take while the message itself went on (refused at
+ * `RCPT TO`, or, for a server that answers per recipient, at the end of the message), classified by
+ * its own reply.
+ */
+export interface RecipientRefusal {
+  /** The address exactly as it was in `ComposedMime.envelope.to`. */
+  recipient: string;
+  /**
+   * `retry`: a temporary reply (4xx, e.g. `450 4.2.1`, `452 4.5.3`): the message is sent to this
+   * recipient again later, to it alone. `rejected`: a permanent reply (5xx): a dead letter names it.
+   */
+  kind: 'retry' | 'rejected';
+  /** Human text with the server's reply. */
+  reason: string;
+  reply?: SmtpReply;
+  /** For `retry`: a floor for the backoff, e.g. 60 s after a throttling reply. */
+  minDelaySeconds?: number;
+}
+
+/**
+ * What became of one message, per envelope recipient: a recipient named in `refused` has the verdict
+ * given there; every other recipient of `ComposedMime.envelope.to` has the verdict of `kind`
+ * (`sent`: it got the message). A transport that cannot tell recipients apart leaves `refused` empty.
+ */
 export type SendOutcome =
   | {
       kind: 'sent';
-      /** Server reply to the end of DATA. */
+      /** Server reply to the end of the message (250 after DATA, or the last BDAT). */
       response: string;
+      /** The recipients that got the message. */
       accepted: string[];
-      /** Recipients refused while others were accepted (still counts as sent). */
-      rejected: string[];
+      /** Recipients refused while the others got the message; empty when all got it. */
+      refused: RecipientRefusal[];
     }
   | { kind: 'invalid'; reason: string }
-  | { kind: 'rejected'; reason: string; reply?: SmtpReply }
+  | {
+      kind: 'rejected';
+      reason: string;
+      reply?: SmtpReply;
+      /** Recipients refused with their own reply before the message as a whole was refused. */
+      refused?: RecipientRefusal[];
+    }
   | {
       kind: 'retry';
       reason: string;
@@ -74,6 +105,11 @@ export type SendOutcome =
        * (no reply at all): a run of these is an outage, which the circuit breaker pauses for.
        */
       unreachable?: boolean;
+      /**
+       * Recipients refused with their own reply before the message as a whole failed; e.g. all
+       * of them, some for now (4xx) and some for good (5xx), so no DATA was sent.
+       */
+      refused?: RecipientRefusal[];
     }
   | { kind: 'config'; reason: string; fix: string; reply?: SmtpReply };
 
@@ -89,9 +125,31 @@ export interface TokenProvider {
  * whichever door (SMTP, Graph) carries it.
  */
 export interface ComposedMime {
-  envelope: { from: string | false; to: string[] };
+  /**
+   * `to` may be fewer than the To/Cc/Bcc of the message: a message sent again to the recipients an
+   * earlier attempt could not reach keeps its headers and narrows only the envelope. `narrowed` says
+   * so; a transport that can only send to the header recipients must not send a narrowed message.
+   */
+  envelope: { from: string | false; to: string[]; narrowed?: boolean };
   raw: Buffer;
   messageId: string;
+  /**
+   * The Bcc recipients (also in `envelope.to`): a transport that reads recipients from the headers
+   * (Graph) needs them written as a Bcc header, which the raw bytes leave out.
+   */
+  bcc?: string[];
+  /**
+   * The same message composed without its attachments, and the attachments: for a transport that
+   * uploads them separately (Graph's draft with upload sessions, for messages over 4 MB).
+   */
+  detachAttachments?: () => Promise<{ raw: Buffer; attachments: ComposedAttachment[] }>;
+}
+
+/** An attachment taken out of a {@link ComposedMime}. */
+export interface ComposedAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
 }
 
 /**
@@ -105,17 +163,29 @@ export interface MailSession {
   close(): Promise<void>;
 }
 
-/** Result of claiming a message id in the delivery ledger. */
-export type LedgerClaim = 'claimed' | 'already-sent' | 'in-progress';
+/**
+ * Result of claiming a message id in the delivery ledger. `verdict`: an earlier attempt decided the
+ * outcome (the server refused the message, or some of its recipients) but its dead letter or copy
+ * did not reach its queue; the text is what that attempt gave {@link DeliveryLedger.settle}.
+ */
+export type LedgerClaim = 'claimed' | 'already-sent' | 'in-progress' | { verdict: string };
 
-/** Remembers which message ids were sent, so redelivered or re-enqueued messages are not sent twice. */
+/**
+ * Remembers which message ids were sent, so redelivered or re-enqueued messages are not sent twice,
+ * and which were refused, so a message whose dead letter failed is not sent to the server again.
+ */
 export interface DeliveryLedger {
   /** Claims `id` before sending. */
   claim(id: string): Promise<LedgerClaim>;
-  /** Marks `id` as sent (after the server's 250 to DATA). */
+  /** Marks `id` as sent (after the server's 250 to DATA, and the moves a verdict needed). */
   complete(id: string): Promise<void>;
-  /** Drops the claim after a failed send, so a later attempt may send. */
+  /** Drops the claim after a failed send, or a verdict once carried out, so a later attempt may send. */
   release(id: string): Promise<void>;
+  /**
+   * Remembers the verdict of a claimed `id` (opaque text) until `complete` or `release`: a later
+   * claim gets it back instead of a send.
+   */
+  settle(id: string, verdict: string): Promise<void>;
 }
 
 /** What {@link ConnectionLease.acquire} answers. */

@@ -10,7 +10,7 @@ import {
 export interface DeadLetter {
   /** The SQS message id in the DLQ (`dlq show` takes it, or the mail id). */
   messageId: string;
-  /** The mail message's own `id`, when its body has one. */
+  /** The mail message's own `id` (from its body, else its `MailId` attribute). */
   mailId?: string;
   /** `invalid` / `rejected` (set by the sender); absent when SQS moved it after maxReceiveCount. */
   failureClass?: string;
@@ -19,6 +19,7 @@ export interface DeadLetter {
   /** When the message was first sent to SQS (ISO). */
   sentAt?: string;
   subject?: string;
+  /** The body's `to`, or the `FailureRecipients` a dead letter for some recipients names. */
   to?: string[];
   body: string;
   attributes: Record<string, string>;
@@ -104,9 +105,13 @@ function toDeadLetter(message: Message): DeadLetter {
   const body = message.Body ?? '';
   const summary = summarizeMailBody(body);
   const sent = message.Attributes?.SentTimestamp;
+  // A dead letter for some recipients only names them: they are who it is for.
+  const narrowed = attributes.FailureRecipients?.split(',').map((a) => a.trim());
   return {
     messageId: message.MessageId ?? '',
     ...summary,
+    ...(narrowed && { to: narrowed }),
+    ...(summary.mailId === undefined && attributes.MailId && { mailId: attributes.MailId }),
     failureClass: attributes.FailureClass,
     failureReason: attributes.FailureReason,
     failureAt: attributes.FailureAt,

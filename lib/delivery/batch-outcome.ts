@@ -1,7 +1,7 @@
 /**
  * What became of each record of a batch, as data. The SPEC's five outcomes (sent, invalid,
- * rejected, retry, config) plus why a retry was chosen, so logs, metrics, the local event source
- * and tests all read the same thing.
+ * rejected, retry, config), `partial` when its recipients fared differently, and why a retry was
+ * chosen, so logs, metrics, the local event source and tests all read the same thing.
  */
 import type { SmtpReply } from '../types.ts';
 
@@ -22,7 +22,16 @@ export type RetryCause =
   /** The delivery ledger says another consumer is sending it right now. */
   | 'in-progress'
   /** It should have gone to the DLQ, but the DLQ send failed: keep it on the queue. */
-  | 'dead-letter-failed';
+  | 'dead-letter-failed'
+  /** Its deferred recipients' copy could not be put on the queue: keep the whole record there. */
+  | 'requeue-failed';
+
+/** Recipients of one message that share a verdict, with the reason (the first reply of theirs). */
+export interface RecipientGroup {
+  recipients: string[];
+  reason: string;
+  reply?: SmtpReply;
+}
 
 export type RecordOutcome =
   | {
@@ -31,11 +40,24 @@ export type RecordOutcome =
       duplicate: boolean;
       /** Server reply to the end of DATA (absent for a duplicate). */
       response?: string;
-      /** Recipients the server refused while it accepted others. */
-      refused: string[];
+    }
+  /**
+   * The recipients did not all fare alike. Those `accepted` got the message; those `deferred` (a
+   * temporary reply) get it later from a copy of the record on the queue that names them alone;
+   * those `refused` (a permanent reply) are named by a dead letter. The record is done once the copy
+   * and the dead letter are on their queues; both keep the body, so To/Cc and the Message-ID stay.
+   */
+  | {
+      kind: 'partial';
+      /** Server reply to the end of DATA; absent when no recipient was accepted. */
+      response?: string;
+      accepted: string[];
+      deferred?: RecipientGroup & { delaySeconds: number };
+      refused?: RecipientGroup;
     }
   | { kind: 'invalid'; reason: string }
-  | { kind: 'rejected'; reason: string; reply?: SmtpReply }
+  /** `recipients`: the record was for some recipients only (it carries `FailureRecipients`). */
+  | { kind: 'rejected'; reason: string; reply?: SmtpReply; recipients?: string[] }
   | { kind: 'retry'; cause: RetryCause; reason: string; delaySeconds: number; reply?: SmtpReply }
   /** The sender itself is misconfigured; this record and every later one are retried. */
   | { kind: 'config'; reason: string; fix: string; delaySeconds: number; reply?: SmtpReply };
@@ -65,6 +87,7 @@ export interface BatchResult {
 export function isBatchItemFailure(outcome: RecordOutcome): boolean {
   switch (outcome.kind) {
     case 'sent':
+    case 'partial':
     case 'invalid':
     case 'rejected':
       return false;

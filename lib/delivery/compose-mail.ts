@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type Mail from 'nodemailer/lib/mailer/index.js';
+import { detectMimeType, encodeWord } from 'nodemailer/lib/mime-funcs/index.js';
 import type { MailAttachment, MailMessage } from '../types.ts';
 
 /** Reads an attachment's bytes from S3; injected so tests and callers choose the client. */
@@ -53,11 +54,13 @@ export async function composeMail(
     cc: message.cc,
     bcc: message.bcc,
     replyTo: message.replyTo.length > 0 ? message.replyTo : undefined,
-    subject: message.subject,
+    subject: foldable(message.subject),
     text: message.text,
     html: message.html,
     attachments,
-    headers: { ...message.headers },
+    headers: Object.fromEntries(
+      Object.entries(message.headers).map(([name, value]) => [name, foldable(value)]),
+    ),
     priority: message.priority,
     messageId: stableMessageId(options.mailId, options.sender),
     // The body comes from a queue anyone with SendMessage can write to: never let it make
@@ -66,6 +69,28 @@ export async function composeMail(
     disableUrlAccess: true,
   };
   return { kind: 'composed', mail };
+}
+
+/**
+ * A header value nodemailer can fold into lines of at most 78 octets. It folds only at spaces, so a
+ * run of more than 76 non-space characters (a 998-character subject with no space) would go out as
+ * one line over SMTP's 998-octet limit; such a value is written as RFC 2047 encoded-words (each at
+ * most 75 octets, separated by spaces), which every client decodes back to the same text. The
+ * contract refuses encoded-word syntax in the value itself, so only these are ever decoded.
+ */
+export function foldable(value: string): string {
+  return /[^ \t]{77,}/.test(value) ? encodeWord(value, 'Q', 52) : value;
+}
+
+/**
+ * The MIME type of an attachment: the producer's, or the one its file name suggests, except that
+ * a name never makes it `message/*` (`.eml`, `.mht`) or `multipart/*`: such a part goes out
+ * unencoded (NUL, 8-bit bytes, lines over 998 octets reach the wire) or is read as structure.
+ */
+export function attachmentType(filename: string, contentType: string | undefined): string {
+  if (contentType) return contentType;
+  const detected = detectMimeType(filename);
+  return /^(?:message|multipart)\//i.test(detected) ? 'application/octet-stream' : detected;
 }
 
 type LoadResult =
@@ -77,7 +102,8 @@ async function loadAttachment(
   attachment: MailAttachment,
   fetchS3Object: S3ObjectFetcher | undefined,
 ): Promise<LoadResult> {
-  const { filename, contentType } = attachment;
+  const { filename } = attachment;
+  const contentType = attachmentType(filename, attachment.contentType);
   if ('content' in attachment) {
     const content = Buffer.from(attachment.content, 'base64');
     return { kind: 'loaded', attachment: { filename, contentType, content } };

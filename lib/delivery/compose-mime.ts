@@ -11,9 +11,10 @@
  */
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import type { ComposedMime } from '../types.ts';
+import { detectMimeType } from 'nodemailer/lib/mime-funcs/index.js';
+import type { ComposedAttachment, ComposedMime } from '../types.ts';
 
-export type { ComposedMime } from '../types.ts';
+export type { ComposedAttachment, ComposedMime } from '../types.ts';
 
 /** Options the Mailer acts on before or after MailComposer; nothing here sets them. */
 const MAILER_ONLY_OPTIONS = ['xMailer', 'list', 'dkim', 'attachDataUrls'] as const;
@@ -33,7 +34,23 @@ const PRIORITY_HEADERS: Record<string, [string, string][]> = {
 };
 
 /** Composes `mail`; rejects when the message cannot be built (e.g. a content stream failed). */
-export function composeMime(mail: Mail.Options): Promise<ComposedMime> {
+export async function composeMime(mail: Mail.Options): Promise<ComposedMime> {
+  const { envelope, raw, messageId, bcc } = await build(mail);
+  const composed: ComposedMime = { envelope, raw, messageId };
+  if (bcc.length > 0) composed.bcc = bcc;
+  if (mail.attachments?.length) {
+    // Composed again only when a transport asks (rare: Graph messages over 4 MB).
+    composed.detachAttachments = async () => ({
+      raw: (await build({ ...mail, attachments: [] })).raw,
+      attachments: (mail.attachments ?? []).map(detached),
+    });
+  }
+  return composed;
+}
+
+function build(
+  mail: Mail.Options,
+): Promise<Pick<ComposedMime, 'envelope' | 'raw' | 'messageId'> & { bcc: string[] }> {
   return new Promise((resolve, reject) => {
     const unsupported = MAILER_ONLY_OPTIONS.filter((key) => mail[key]);
     if (unsupported.length > 0) {
@@ -61,9 +78,24 @@ export function composeMime(mail: Mail.Options): Promise<ComposedMime> {
     }
     // MailComposer already applied an explicit `envelope` option, if the caller gave one.
     const { from, to } = message.getEnvelope();
+    const bcc = (message.getAddresses().bcc ?? []).flatMap((a) => (a.address ? [a.address] : []));
     message.build((err, raw) => {
       if (err) reject(err);
-      else resolve({ envelope: { from, to }, raw, messageId: message.messageId() });
+      else resolve({ envelope: { from, to }, raw, messageId: message.messageId(), bcc });
     });
   });
+}
+
+/** An attachment as composeMail builds it: a name and bytes (a string for text content). */
+function detached(attachment: Mail.Attachment): ComposedAttachment {
+  const filename = typeof attachment.filename === 'string' ? attachment.filename : 'attachment';
+  const content = attachment.content;
+  if (!(Buffer.isBuffer(content) || typeof content === 'string')) {
+    throw new TypeError(`attachment ${filename}: only in-memory content can be detached`);
+  }
+  return {
+    filename,
+    contentType: attachment.contentType ?? detectMimeType(filename.split('.').pop() ?? 'bin'),
+    content: Buffer.isBuffer(content) ? content : Buffer.from(content),
+  };
 }

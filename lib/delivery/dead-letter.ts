@@ -8,9 +8,15 @@
  */
 
 import type { SQSRecord } from 'aws-lambda';
+import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
+import {
+  FAILURE_RECIPIENTS_ATTRIBUTE,
+  failureRecipientsValue,
+  MAIL_ID_ATTRIBUTE,
+} from './failure-recipients.ts';
 import type { SqsSender } from './lazy-sqs-client.ts';
 
-/** SQS attribute values may be large, but a reason longer than this is a stack dump, not a reason. */
+/** A reason longer than this is a stack dump, not a reason. */
 export const MAX_FAILURE_REASON_LENGTH = 1024;
 
 export interface DeadLetterReason {
@@ -18,9 +24,22 @@ export interface DeadLetterReason {
   /** Human text, with the server's reply when there was one. */
   reason: string;
   at: Date;
+  /**
+   * The recipients the dead letter is for, when not all of the message's (`FailureRecipients`).
+   * @default the record's own `FailureRecipients`, if it had one
+   */
+  recipients?: readonly string[];
+  /** The mail id (`MailId`), so a redrive keeps the Message-ID when the body has no `id`. */
+  mailId?: string;
 }
 
-export type DeadLetterResult = { ok: true } | { ok: false; error: string };
+export type DeadLetterResult =
+  | {
+      ok: true;
+      /** What had to give way for the body to fit SQS's 1 MiB (an oversize body): e.g. `FailureReason shortened`. */
+      trimmed?: string;
+    }
+  | { ok: false; error: string };
 
 /** Truncates on a character boundary and says so, so a reader knows text is missing. */
 export function truncateReason(reason: string, max = MAX_FAILURE_REASON_LENGTH): string {
@@ -40,6 +59,7 @@ export async function deadLetter(
   why: DeadLetterReason,
 ): Promise<DeadLetterResult> {
   const fifo = dlqUrl.endsWith('.fifo');
+  const { attributes, trimmed } = deadLetterAttributes(record, why);
   try {
     // Loaded here, not at start: see lib/delivery/lazy-sqs-client.ts.
     const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
@@ -47,11 +67,7 @@ export async function deadLetter(
       new SendMessageCommand({
         QueueUrl: dlqUrl,
         MessageBody: record.body,
-        MessageAttributes: {
-          FailureClass: { DataType: 'String', StringValue: why.failureClass },
-          FailureReason: { DataType: 'String', StringValue: truncateReason(why.reason) || '-' },
-          FailureAt: { DataType: 'String', StringValue: why.at.toISOString() },
-        },
+        MessageAttributes: attributes,
         // A FIFO DLQ needs a group; keeping the record's group keeps the dead letters in order.
         // The SQS message id as dedup id makes a repeated move of the same delivery a no-op.
         ...(fifo
@@ -62,8 +78,93 @@ export async function deadLetter(
           : {}),
       }),
     );
-    return { ok: true };
+    return trimmed ? { ok: true, trimmed } : { ok: true };
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
+    return { ok: false, error: errorText(err) };
   }
+}
+
+/** A failed SQS send, in a few words. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+type Attribute = { DataType: 'String'; StringValue: string };
+
+/** What SQS counts towards its 1 MiB for message attributes: name, data type and value, in UTF-8. */
+export function attributeBytes(attributes: Record<string, Attribute>): number {
+  let bytes = 0;
+  for (const [name, { DataType, StringValue }] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(DataType) + Buffer.byteLength(StringValue);
+  }
+  return bytes;
+}
+
+/** Reason bytes kept when deciding whether the recipients fit as addresses. */
+const REASON_FLOOR_BYTES = 256;
+
+/**
+ * The dead letter's attributes. A body the contract accepts leaves room for all of them
+ * (`FAILURE_ATTRIBUTES_ROOM_BYTES`); for a bigger one (a producer that skipped validation) the
+ * recipients go as positions, then the reason is shortened, then attributes are left out, least
+ * needed first, so the message is moved rather than retried forever.
+ */
+function deadLetterAttributes(
+  record: SQSRecord,
+  why: DeadLetterReason,
+): { attributes: Record<string, Attribute>; trimmed?: string } {
+  const budget = SQS_MAX_MESSAGE_BYTES - Buffer.byteLength(record.body);
+  const attr = (value: string): Attribute => ({ DataType: 'String', StringValue: value });
+  const reason = truncateReason(why.reason) || '-';
+  const fixed: Record<string, Attribute> = {
+    FailureClass: attr(why.failureClass),
+    ...(why.mailId && { [MAIL_ID_ATTRIBUTE]: attr(why.mailId) }),
+    FailureAt: attr(why.at.toISOString()),
+  };
+  const recipientsRoom =
+    budget -
+    attributeBytes(fixed) -
+    attributeBytes({ FailureReason: attr(shortenToBytes(reason, REASON_FLOOR_BYTES)) }) -
+    attributeBytes({ [FAILURE_RECIPIENTS_ATTRIBUTE]: attr('') });
+  const recipients = why.recipients
+    ? failureRecipientsValue(why.recipients, record.body, recipientsRoom)
+    : record.messageAttributes?.[FAILURE_RECIPIENTS_ATTRIBUTE]?.stringValue;
+  // In order of need: what it is, whom it is for, which mail, when, why.
+  const wanted: [string, string][] = [
+    ['FailureClass', why.failureClass],
+    ...(recipients ? [[FAILURE_RECIPIENTS_ATTRIBUTE, recipients] as [string, string]] : []),
+    ...(why.mailId ? [[MAIL_ID_ATTRIBUTE, why.mailId] as [string, string]] : []),
+    ['FailureAt', why.at.toISOString()],
+    ['FailureReason', reason],
+  ];
+  const attributes: Record<string, Attribute> = {};
+  const trimmed: string[] = [];
+  let left = budget;
+  for (const [name, value] of wanted) {
+    const room = left - Buffer.byteLength(name) - Buffer.byteLength('String');
+    const fitted = name === 'FailureReason' ? shortenToBytes(value, room) : value;
+    if (fitted.length === 0 || Buffer.byteLength(fitted) > room) {
+      trimmed.push(`${name} left out`);
+      continue;
+    }
+    if (fitted !== value) trimmed.push(`${name} shortened`);
+    attributes[name] = attr(fitted);
+    left = room - Buffer.byteLength(fitted);
+  }
+  return trimmed.length > 0 ? { attributes, trimmed: trimmed.join(', ') } : { attributes };
+}
+
+/** The longest prefix of `text` within `maxBytes` of UTF-8, marked with "…" when cut. */
+function shortenToBytes(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  if (maxBytes < 4) return '';
+  let out = '';
+  let bytes = 3; // the "…"
+  for (const ch of text) {
+    const b = Buffer.byteLength(ch);
+    if (bytes + b > maxBytes) break;
+    out += ch;
+    bytes += b;
+  }
+  return `${out}…`;
 }

@@ -22,6 +22,10 @@ export const METRIC = {
   sendLatency: 'SendLatency',
   /** Redeliveries the delivery ledger recognised as already sent: acknowledged, not sent again. */
   duplicates: 'DuplicatesSkipped',
+  /** Recipients that got a temporary reply while others got the message: sent to them alone later. */
+  recipientsDeferred: 'RecipientsDeferred',
+  /** Recipients refused for good while others got the message: named by a dead letter. */
+  recipientsRefused: 'RecipientsRefused',
   /** 1 while the circuit breaker keeps consuming paused, 0 once it runs (sent at pause and by each probe). */
   consumptionPaused: 'ConsumptionPaused',
 } as const;
@@ -50,6 +54,12 @@ export function createObservability(env: NodeJS.ProcessEnv = process.env): Obser
 /** The keys every log line about one message carries. */
 export function messageKeys(mailId: string, sqsMessageId: string) {
   return { messageId: mailId, sqsMessageId };
+}
+
+/** At most `max` entries of a list for a log line, and how many were left out. */
+export function shortList(items: readonly string[], max = 10): string[] {
+  if (items.length <= max) return [...items];
+  return [...items.slice(0, max), `… and ${items.length - max} more`];
 }
 
 export function countMetric(metrics: Metrics, name: MetricName, value = 1): void {

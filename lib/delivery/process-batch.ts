@@ -24,7 +24,7 @@ import {
   type ProcessedRecord,
   type RecordOutcome,
 } from './batch-outcome.ts';
-import { deadLetter } from './dead-letter.ts';
+import { type DeadLetterReason, deadLetter } from './dead-letter.ts';
 import type { SqsSender } from './lazy-sqs-client.ts';
 import { flushMetrics, latencyMetric, messageKeys } from './observability.ts';
 import {
@@ -35,6 +35,7 @@ import {
   type RecordSettings,
 } from './process-record.ts';
 import { logOutcome, recordMetrics } from './report-outcome.ts';
+import { requeueForRecipients } from './requeue-for-recipients.ts';
 import { queueUrlFromArn, scheduleRetries } from './retry-visibility.ts';
 
 export interface BatchSettings extends RecordSettings {
@@ -163,42 +164,135 @@ async function nextRecord(record: SQSRecord, run: BatchRun): Promise<ProcessedRe
   return result;
 }
 
-/** Runs one record and carries out a DLQ move; a failed move keeps the record on the queue. */
+/**
+ * Runs one record and carries out its moves (dead letter, copy for deferred recipients); a move
+ * that fails keeps the whole record on the queue, and the ledger's verdict keeps it from the server.
+ */
 async function runRecord(
   record: SQSRecord,
   recordDeps: RecordDeps,
   deps: BatchDeps,
 ): Promise<ProcessedRecord> {
   const keys = { sqsMessageId: record.messageId };
-  const { mailId, outcome, tags } = await processRecord(record, {
+  const { mailId, outcome, tags, ledgerKey } = await processRecord(record, {
     ...recordDeps,
     onSendLatency: (ms) => latencyMetric(deps.metrics, ms),
     onWarning: (message) => deps.logger.warn(message, { ...keys, messageId: peekMailId(record) }),
   });
-  if (outcome.kind !== 'invalid' && outcome.kind !== 'rejected') {
-    return { sqsMessageId: record.messageId, mailId, outcome, tags };
-  }
-  const at = (deps.now ?? (() => new Date()))();
-  const moved = await deadLetter(deps.sqs, deps.settings.dlqUrl, record, {
-    failureClass: outcome.kind,
-    reason: outcome.reason,
-    at,
-  });
-  if (moved.ok) return { sqsMessageId: record.messageId, mailId, outcome, tags };
-  const delaySeconds = backoffSeconds(receiveCountOf(record.attributes ?? {}), 0, {
-    random: deps.random,
-  });
-  return {
+  const processed = (o: RecordOutcome): ProcessedRecord => ({
     sqsMessageId: record.messageId,
     mailId,
+    outcome: o,
     tags,
-    outcome: {
-      kind: 'retry',
-      cause: 'dead-letter-failed',
-      reason: `${outcome.kind}: ${outcome.reason}; DLQ send failed (${moved.error})`,
-      delaySeconds,
-    },
+  });
+  const moved = await carryOut(record, mailId, outcome, deps);
+  if (!moved.ok) {
+    const delaySeconds = backoffSeconds(receiveCountOf(record.attributes ?? {}), 0, {
+      random: deps.random,
+    });
+    const reason = `${outcome.kind}: ${'reason' in outcome ? outcome.reason : 'split by recipient'}; ${moved.error}`;
+    return processed({ kind: 'retry', cause: moved.cause, reason, delaySeconds });
+  }
+  if (ledgerKey && deps.ledger) await finishVerdict(deps, ledgerKey, outcome, keys, mailId);
+  return processed(outcome);
+}
+
+type Moved =
+  | { ok: true }
+  | { ok: false; cause: 'dead-letter-failed' | 'requeue-failed'; error: string };
+
+/** The SQS side of an outcome: dead letters for who can never get it, a copy for who gets it later. */
+async function carryOut(
+  record: SQSRecord,
+  mailId: string,
+  outcome: RecordOutcome,
+  deps: BatchDeps,
+): Promise<Moved> {
+  const at = () => (deps.now ?? (() => new Date()))();
+  const toDlq = async (why: Omit<DeadLetterReason, 'at' | 'mailId'>): Promise<Moved> => {
+    const moved = await deadLetter(deps.sqs, deps.settings.dlqUrl, record, {
+      ...why,
+      at: at(),
+      mailId,
+    });
+    if (!moved.ok) {
+      return { ok: false, cause: 'dead-letter-failed', error: `DLQ send failed (${moved.error})` };
+    }
+    if (moved.trimmed) {
+      deps.logger.warn(
+        "moved to the DLQ without all its attributes: the body leaves no room in SQS's 1 MiB",
+        {
+          ...messageKeys(mailId, record.messageId),
+          trimmed: moved.trimmed,
+          reason: why.reason,
+        },
+      );
+    }
+    return { ok: true };
   };
+  switch (outcome.kind) {
+    case 'invalid':
+      return toDlq({ failureClass: 'invalid', reason: outcome.reason });
+    case 'rejected':
+      return toDlq({
+        failureClass: 'rejected',
+        reason: outcome.reason,
+        ...(outcome.recipients && { recipients: outcome.recipients }),
+      });
+    case 'partial': {
+      if (outcome.deferred) {
+        const { queueUrl, sqsEndpoint } = deps.settings;
+        const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN ?? '', sqsEndpoint);
+        const { recipients, delaySeconds } = outcome.deferred;
+        const copied = url
+          ? await requeueForRecipients(deps.sqs, url, record, recipients, delaySeconds, mailId)
+          : { ok: false as const, error: 'no queue URL (set MAIL_QUEUE_URL)' };
+        if (!copied.ok) {
+          const error = `the copy for the deferred recipients was not queued (${copied.error})`;
+          return { ok: false, cause: 'requeue-failed', error };
+        }
+      }
+      if (outcome.refused) {
+        const { recipients, reason } = outcome.refused;
+        return toDlq({ failureClass: 'rejected', reason, recipients });
+      }
+      return { ok: true };
+    }
+    case 'sent':
+    case 'retry':
+    case 'config':
+      return { ok: true };
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
+}
+
+/**
+ * A carried-out verdict leaves the ledger: a refused message is forgotten, so its redrive after a
+ * fix is sent; a split one is remembered as sent (its remaining recipients have records of their own).
+ */
+async function finishVerdict(
+  deps: BatchDeps,
+  ledgerKey: string,
+  outcome: RecordOutcome,
+  keys: { sqsMessageId: string },
+  mailId: string,
+): Promise<void> {
+  try {
+    if (outcome.kind === 'partial') await deps.ledger?.complete(ledgerKey);
+    else await deps.ledger?.release(ledgerKey);
+  } catch (err) {
+    deps.logger.warn(
+      'delivery ledger could not close the verdict; it expires with the ledger TTL',
+      {
+        ...keys,
+        messageId: mailId,
+        error: String(err),
+      },
+    );
+  }
 }
 
 function skipped(

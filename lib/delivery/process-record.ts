@@ -19,6 +19,19 @@ import { backoffSeconds, MAX_VISIBILITY_SECONDS, receiveCountOf } from './backof
 import type { RecordOutcome } from './batch-outcome.ts';
 import { composeMail, type S3ObjectFetcher } from './compose-mail.ts';
 import { composeMime } from './compose-mime.ts';
+import {
+  FAILURE_RECIPIENTS_ATTRIBUTE,
+  failureRecipientsOf,
+  ledgerKeyOf,
+  mailIdAttributeOf,
+  narrowEnvelope,
+} from './failure-recipients.ts';
+import {
+  floorOf,
+  groupOf,
+  type RecipientVerdicts,
+  recipientVerdicts,
+} from './recipient-verdicts.ts';
 
 /** The slice of the sender configuration one record needs. */
 export interface RecordSettings {
@@ -51,6 +64,11 @@ export interface RecordResult {
   outcome: RecordOutcome;
   /** The message's `tags`, for logs (never sent). */
   tags?: Record<string, string>;
+  /**
+   * The delivery-ledger key under which an `invalid`, `rejected` or `partial` verdict waits for its
+   * dead letter (and copy): the batch completes or releases it once they are on their queues.
+   */
+  ledgerKey?: string;
 }
 
 /** The mail id without validating anything, for records that are skipped (held back, out of time). */
@@ -61,7 +79,7 @@ export function peekMailId(record: SQSRecord): string {
   } catch {
     // Not JSON: it has no id of its own.
   }
-  return record.messageId;
+  return mailIdAttributeOf(record) ?? record.messageId;
 }
 
 function parseBody(
@@ -74,12 +92,22 @@ function parseBody(
   return { ok: false, reason: `invalid message: ${text}` };
 }
 
+/** What one record is about: the message, its id, and the recipients this queue message is for. */
+interface Delivery {
+  message: MailMessage;
+  mailId: string;
+  /** `FailureRecipients` of the record (lower case); undefined: every recipient. */
+  narrowTo?: string[];
+  ledgerKey: string;
+  receiveCount: number;
+}
+
 export async function processRecord(record: SQSRecord, deps: RecordDeps): Promise<RecordResult> {
   const parsed = parseBody(record.body);
   if (!parsed.ok)
-    return { mailId: record.messageId, outcome: { kind: 'invalid', reason: parsed.reason } };
+    return { mailId: peekMailId(record), outcome: { kind: 'invalid', reason: parsed.reason } };
   const message = parsed.message;
-  const mailId = message.id ?? record.messageId;
+  const mailId = message.id ?? mailIdAttributeOf(record) ?? record.messageId;
   const tags = Object.keys(message.tags).length > 0 ? message.tags : undefined;
   const { sender, allowedFrom } = deps.settings;
   const from = message.from?.address ?? sender;
@@ -87,29 +115,74 @@ export async function processRecord(record: SQSRecord, deps: RecordDeps): Promis
     const reason = `from ${from} is not allowed (MAIL_ALLOWED_FROM: ${allowedFrom.join(', ') || sender})`;
     return { mailId, tags, outcome: { kind: 'invalid', reason } };
   }
-  const receiveCount = receiveCountOf(record.attributes ?? {});
-  const claim = await claimInLedger(mailId, receiveCount, deps);
-  if (claim !== 'claimed') return { mailId, tags, outcome: claim };
-  const outcome = await sendClaimed(message, mailId, receiveCount, deps);
-  return { mailId, tags, outcome };
+  const narrowTo = failureRecipientsOf(record, message);
+  const delivery: Delivery = {
+    message,
+    mailId,
+    narrowTo,
+    ledgerKey: ledgerKeyOf(mailId, narrowTo),
+    receiveCount: receiveCountOf(record.attributes ?? {}),
+  };
+  const claim = await claimInLedger(delivery, deps);
+  if (claim !== 'claimed') return { mailId, tags, ...claim };
+  const outcome = await sendClaimed(delivery, deps);
+  const held = await recordInLedger(delivery.ledgerKey, outcome, deps);
+  return { mailId, tags, outcome, ...(held && { ledgerKey: delivery.ledgerKey }) };
+}
+
+/**
+ * What the ledger keeps of a claimed record's outcome: sent; nothing (a retry may send); or the
+ * verdict, while its dead letter or copy is not on its queue yet. True when a verdict is held.
+ */
+async function recordInLedger(
+  key: string,
+  outcome: RecordOutcome,
+  deps: RecordDeps,
+): Promise<boolean> {
+  if (!deps.ledger) return false;
+  const warn = (what: string, err: unknown) => deps.onWarning?.(`${what}: ${errorText(err)}`);
+  switch (outcome.kind) {
+    case 'sent':
+      // The mail is out: reporting a failure now would send it twice. Only the dedup window shrinks.
+      await deps.ledger
+        .complete(key)
+        .catch((err) => warn('delivery ledger complete failed after a 250', err));
+      return false;
+    case 'retry':
+    case 'config':
+      await deps.ledger.release(key).catch((err) => warn('delivery ledger release failed', err));
+      return false;
+    case 'invalid':
+    case 'rejected':
+    case 'partial':
+      await deps.ledger
+        .settle(key, JSON.stringify(outcome))
+        .catch((err) => warn('delivery ledger could not keep the verdict', err));
+      return true;
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
 }
 
 /** `'claimed'` when this consumer may send (or there is no ledger); else the outcome to report. */
 async function claimInLedger(
-  mailId: string,
-  receiveCount: number,
+  delivery: Delivery,
   deps: RecordDeps,
-): Promise<'claimed' | RecordOutcome> {
+): Promise<'claimed' | { outcome: RecordOutcome; ledgerKey?: string }> {
   if (!deps.ledger) return 'claimed';
-  const retryLater = (cause: 'temporary' | 'in-progress', reason: string): RecordOutcome => ({
-    kind: 'retry',
-    cause,
-    reason,
-    delaySeconds: backoffSeconds(receiveCount, 0, { random: deps.random }),
+  const retryLater = (cause: 'temporary' | 'in-progress', reason: string) => ({
+    outcome: {
+      kind: 'retry',
+      cause,
+      reason,
+      delaySeconds: backoffSeconds(delivery.receiveCount, 0, { random: deps.random }),
+    } satisfies RecordOutcome,
   });
   let claim: LedgerClaim;
   try {
-    claim = await deps.ledger.claim(mailId);
+    claim = await deps.ledger.claim(delivery.ledgerKey);
   } catch (err) {
     return retryLater('temporary', `delivery ledger unavailable: ${errorText(err)}`);
   }
@@ -117,45 +190,48 @@ async function claimInLedger(
     case 'claimed':
       return 'claimed';
     case 'already-sent':
-      return { kind: 'sent', duplicate: true, refused: [] };
+      return { outcome: { kind: 'sent', duplicate: true } };
     case 'in-progress':
       return retryLater('in-progress', 'another consumer is sending this message right now');
     default: {
-      const unreachable: never = claim;
-      throw new Error(`unknown ledger claim ${String(unreachable)}`);
+      // Decided before, but its dead letter or copy is not on its queue yet: no second send.
+      const outcome = parseVerdict(claim.verdict);
+      if (outcome) return { outcome, ledgerKey: delivery.ledgerKey };
+      deps.onWarning?.('delivery ledger holds an unreadable verdict; it is dropped');
+      await deps.ledger.release(delivery.ledgerKey).catch(() => undefined);
+      return retryLater('temporary', 'the delivery ledger held an unreadable verdict');
     }
   }
 }
 
-/** Everything after the ledger claim: a failure here must release the claim. */
-async function sendClaimed(
-  message: MailMessage,
-  mailId: string,
-  receiveCount: number,
-  deps: RecordDeps,
-): Promise<RecordOutcome> {
+function parseVerdict(text: string): RecordOutcome | undefined {
+  try {
+    const outcome = JSON.parse(text) as RecordOutcome;
+    const moved =
+      outcome.kind === 'invalid' || outcome.kind === 'rejected' || outcome.kind === 'partial';
+    return moved ? outcome : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Everything after the ledger claim, up to the outcome (the ledger learns it afterwards). */
+async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<RecordOutcome> {
+  const { message, mailId, narrowTo, receiveCount } = delivery;
   const { sender } = deps.settings;
-  const release = async () => {
-    try {
-      await deps.ledger?.release(mailId);
-    } catch (err) {
-      deps.onWarning?.(`delivery ledger release failed: ${errorText(err)}`);
-    }
-  };
   const backoff = (floor = 0) => backoffSeconds(receiveCount, floor, { random: deps.random });
 
   if (deps.rateLimiter) {
-    const recipients = message.to.length + message.cc.length + message.bcc.length;
+    const recipients =
+      narrowTo?.length ?? message.to.length + message.cc.length + message.bcc.length;
     let budget: Awaited<ReturnType<SendRateLimiter['acquire']>>;
     try {
       budget = await deps.rateLimiter.acquire(sender, recipients);
     } catch (err) {
-      await release();
       const reason = `rate limiter unavailable: ${errorText(err)}`;
       return { kind: 'retry', cause: 'temporary', reason, delaySeconds: backoff() };
     }
     if (!budget.ok) {
-      await release();
       const reason = `send budget of ${sender} spent; next attempt in ≥ ${budget.retryAfterSeconds} s`;
       return {
         kind: 'retry',
@@ -174,7 +250,6 @@ async function sendClaimed(
     fetchS3Object: deps.fetchS3Object,
   });
   if (composed.kind !== 'composed') {
-    await release();
     return composed.kind === 'invalid'
       ? { kind: 'invalid', reason: composed.reason }
       : { kind: 'retry', cause: 'temporary', reason: composed.reason, delaySeconds: backoff() };
@@ -183,8 +258,15 @@ async function sendClaimed(
   try {
     mime = await composeMime(composed.mail);
   } catch (err) {
-    await release();
     return { kind: 'invalid', reason: `the message could not be composed: ${errorText(err)}` };
+  }
+  if (narrowTo) {
+    const to = narrowEnvelope(mime.envelope.to, narrowTo);
+    if (to.length === 0) {
+      const reason = `${FAILURE_RECIPIENTS_ATTRIBUTE} names none of the message's recipients; remove the attribute to send to all of them`;
+      return { kind: 'invalid', reason };
+    }
+    mime = { ...mime, envelope: { ...mime.envelope, to, narrowed: true } };
   }
   const started = performance.now();
   let sent: SendOutcome;
@@ -195,60 +277,67 @@ async function sendClaimed(
   }
   deps.onSendLatency?.(performance.now() - started);
 
-  if (sent.kind === 'sent') {
-    try {
-      await deps.ledger?.complete(mailId);
-    } catch (err) {
-      // The mail is out: reporting a failure now would send it twice. Only the dedup window shrinks.
-      deps.onWarning?.(`delivery ledger complete failed after a 250: ${errorText(err)}`);
-    }
-    return { kind: 'sent', duplicate: false, response: sent.response, refused: sent.rejected };
+  if (sent.kind === 'invalid' || sent.kind === 'config') {
+    return sent.kind === 'invalid'
+      ? { kind: 'invalid', reason: sent.reason }
+      : {
+          kind: 'config',
+          reason: sent.reason,
+          fix: sent.fix,
+          reply: sent.reply,
+          delaySeconds: backoff(CONFIG_RETRY_FLOOR_SECONDS),
+        };
   }
-  await release();
-  return fromFailedSend(sent, deps, backoff);
+  const verdicts = recipientVerdicts(mime.envelope.to, sent);
+  return outcomeOf(verdicts, sent, mime, deps, backoff);
 }
 
-async function fromFailedSend(
-  sent: Exclude<SendOutcome, { kind: 'sent' }>,
+/** One record's outcome from its recipients' verdicts: all alike, or split by recipient. */
+async function outcomeOf(
+  verdicts: RecipientVerdicts,
+  sent: Extract<SendOutcome, { kind: 'sent' | 'retry' | 'rejected' }>,
+  mime: ComposedMime,
   deps: RecordDeps,
   backoff: (floor?: number) => number,
 ): Promise<RecordOutcome> {
-  switch (sent.kind) {
-    case 'invalid':
-      return { kind: 'invalid', reason: sent.reason };
-    case 'rejected':
-      return { kind: 'rejected', reason: sent.reason, reply: sent.reply };
-    case 'retry': {
-      const floor = sent.minDelaySeconds ?? 0;
-      // Only throttling replies carry a floor: slow every consumer of this mailbox down with it.
-      if (floor > 0 && deps.rateLimiter) {
-        try {
-          await deps.rateLimiter.penalize(deps.settings.sender, floor);
-        } catch (err) {
-          deps.onWarning?.(`rate limiter penalize failed: ${errorText(err)}`);
-        }
-      }
-      return {
-        kind: 'retry',
-        cause: sent.unreachable ? 'unreachable' : 'temporary',
-        reason: sent.reason,
-        reply: sent.reply,
-        delaySeconds: backoff(floor),
-      };
-    }
-    case 'config':
-      return {
-        kind: 'config',
-        reason: sent.reason,
-        fix: sent.fix,
-        reply: sent.reply,
-        delaySeconds: backoff(CONFIG_RETRY_FLOOR_SECONDS),
-      };
-    default: {
-      const unreachable: never = sent;
-      throw new Error(`unknown send outcome ${JSON.stringify(unreachable)}`);
+  const { accepted, deferred, refused } = verdicts;
+  const response = sent.kind === 'sent' ? sent.response : undefined;
+  if (deferred.length === 0 && refused.length === 0) {
+    return { kind: 'sent', duplicate: false, response };
+  }
+  const floor = floorOf(deferred);
+  // Only throttling replies carry a floor: slow every consumer of this mailbox down with it.
+  if (floor > 0 && deps.rateLimiter) {
+    try {
+      await deps.rateLimiter.penalize(deps.settings.sender, floor);
+    } catch (err) {
+      deps.onWarning?.(`rate limiter penalize failed: ${errorText(err)}`);
     }
   }
+  // The message's own reason speaks for the recipients not refused one by one, if there are any.
+  const named = new Set((sent.refused ?? []).map((r) => r.recipient));
+  const whole =
+    sent.kind !== 'sent' && mime.envelope.to.some((r) => !named.has(r)) ? sent : undefined;
+  if (accepted.length === 0 && refused.length === 0) {
+    const { reason, reply } = whole ?? groupOf(deferred);
+    // No session at all: the circuit breaker counts these towards an outage.
+    const cause = sent.kind === 'retry' && sent.unreachable ? 'unreachable' : 'temporary';
+    return { kind: 'retry', cause, reason, reply, delaySeconds: backoff(floor) };
+  }
+  if (accepted.length === 0 && deferred.length === 0) {
+    const { reason, reply } = whole ?? groupOf(refused);
+    const narrowed = mime.envelope.narrowed ? { recipients: mime.envelope.to } : {};
+    return { kind: 'rejected', reason, reply, ...narrowed };
+  }
+  return {
+    kind: 'partial',
+    ...(response !== undefined && { response }),
+    accepted,
+    ...(deferred.length > 0 && {
+      deferred: { ...groupOf(deferred), delaySeconds: backoff(floor) },
+    }),
+    ...(refused.length > 0 && { refused: groupOf(refused) }),
+  };
 }
 
 /**

@@ -5,8 +5,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import type { ProcessedRecord } from './batch-outcome.ts';
-import { countMetric, METRIC, type MetricName, messageKeys } from './observability.ts';
+import type { ProcessedRecord, RecipientGroup, RecordOutcome } from './batch-outcome.ts';
+import { countMetric, METRIC, type MetricName, messageKeys, shortList } from './observability.ts';
 
 export function logOutcome(logger: Logger, record: ProcessedRecord): void {
   // Producers' tags are for logs and metrics (SPEC): they ride on every line about the message.
@@ -19,15 +19,20 @@ export function logOutcome(logger: Logger, record: ProcessedRecord): void {
     case 'sent':
       if (outcome.duplicate) {
         logger.info('already sent; acknowledged without sending again', keys);
-      } else if (outcome.refused.length > 0) {
-        logger.warn('sent, but some recipients were refused', {
-          ...keys,
-          refusedRecipients: outcome.refused,
-          response: outcome.response,
-        });
       } else {
         logger.info('sent', { ...keys, response: outcome.response });
       }
+      return;
+    case 'partial':
+      logger.warn(partialMessage(outcome), {
+        ...keys,
+        accepted: outcome.accepted.length,
+        response: outcome.response,
+        ...(outcome.deferred && {
+          deferred: { ...groupKeys(outcome.deferred), delaySeconds: outcome.deferred.delaySeconds },
+        }),
+        ...(outcome.refused && { refused: groupKeys(outcome.refused) }),
+      });
       return;
     case 'invalid':
       logger.warn('invalid message moved to the DLQ', { ...keys, reason: outcome.reason });
@@ -37,6 +42,7 @@ export function logOutcome(logger: Logger, record: ProcessedRecord): void {
         ...keys,
         reason: outcome.reason,
         reply: outcome.reply,
+        ...(outcome.recipients && { recipients: shortList(outcome.recipients) }),
       });
       return;
     case 'retry':
@@ -63,6 +69,24 @@ export function logOutcome(logger: Logger, record: ProcessedRecord): void {
   }
 }
 
+type Partial = Extract<RecordOutcome, { kind: 'partial' }>;
+
+function partialMessage(outcome: Partial): string {
+  const parts = [`sent to ${outcome.accepted.length}`];
+  if (outcome.deferred) parts.push(`${outcome.deferred.recipients.length} to retry alone`);
+  if (outcome.refused) parts.push(`${outcome.refused.recipients.length} refused, moved to the DLQ`);
+  return `recipients fared differently: ${parts.join(', ')}`;
+}
+
+function groupKeys(group: RecipientGroup) {
+  return {
+    count: group.recipients.length,
+    recipients: shortList(group.recipients),
+    reason: group.reason,
+    reply: group.reply,
+  };
+}
+
 /** `sender configuration error: <reason>. Likely fix: <fix>` without doubled full stops. */
 export function configErrorMessage(reason: string, fix: string): string {
   return `sender configuration error: ${reason.replace(/[.\s]+$/, '')}. Likely fix: ${fix}`;
@@ -74,20 +98,25 @@ const METRIC_OF = {
   rejected: METRIC.rejected,
   retry: METRIC.retried,
   config: METRIC.retried,
-} as const satisfies Record<ProcessedRecord['outcome']['kind'], MetricName>;
+} as const satisfies Record<Exclude<RecordOutcome['kind'], 'partial'>, MetricName>;
 
 /**
- * Counts each record once by outcome (a ledger duplicate as `DuplicatesSkipped`, not as sent); a
- * configuration error also counts one `ConfigErrors`.
+ * Counts each record once by outcome (a ledger duplicate as `DuplicatesSkipped`, not as sent; a
+ * split one as sent when anyone got it, else as retried); a configuration error also counts one
+ * `ConfigErrors`, and the recipients of a split record count as `RecipientsDeferred` / `RecipientsRefused`.
  */
 export function recordMetrics(metrics: Metrics, records: readonly ProcessedRecord[]): void {
   const counts = new Map<MetricName, number>();
+  const add = (name: MetricName, value = 1) => counts.set(name, (counts.get(name) ?? 0) + value);
   for (const { outcome } of records) {
-    const name =
-      outcome.kind === 'sent' && outcome.duplicate ? METRIC.duplicates : METRIC_OF[outcome.kind];
-    counts.set(name, (counts.get(name) ?? 0) + 1);
-    if (outcome.kind === 'config')
-      counts.set(METRIC.configErrors, (counts.get(METRIC.configErrors) ?? 0) + 1);
+    if (outcome.kind === 'partial') {
+      add(outcome.accepted.length > 0 ? METRIC.sent : METRIC.retried);
+      if (outcome.deferred) add(METRIC.recipientsDeferred, outcome.deferred.recipients.length);
+      if (outcome.refused) add(METRIC.recipientsRefused, outcome.refused.recipients.length);
+      continue;
+    }
+    add(outcome.kind === 'sent' && outcome.duplicate ? METRIC.duplicates : METRIC_OF[outcome.kind]);
+    if (outcome.kind === 'config') add(METRIC.configErrors);
   }
   for (const [name, value] of counts) countMetric(metrics, name, value);
 }

@@ -1,10 +1,11 @@
 /**
  * Assembles the sender from its configuration, once per cold start: config with secrets, the MSAL
  * token provider (its cache lives as long as this object: tokens survive warm invocations), the SQS
- * client (created on its first use), the authenticated SMTP connection kept between batches
- * (`SMTP_KEEPALIVE_SECONDS`) and, only when a message needs it, the S3 client. Nothing here holds
- * per-invocation state: each batch gets its own view of the SMTP session from `processBatch`, and
- * what it learns (a configuration stop, a server that is down) ends with it.
+ * client (created on its first use), the door into Exchange Online (`lib/transport/mail-transport.ts`:
+ * SMTP with its authenticated connection kept between batches, `SMTP_KEEPALIVE_SECONDS`, or Graph)
+ * and, only when a message needs it, the S3 client. Nothing here holds per-invocation state: each
+ * batch gets its own session from `processBatch`, and what it learns (a configuration stop, a
+ * server that is down) ends with it.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
@@ -12,13 +13,7 @@ import { createTokenProvider } from '../auth/token-provider.ts';
 import { awsClientConfig } from '../config/aws-client-config.ts';
 import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
 import { deliveryGuardsFromEnv } from '../guards/ledger/delivery-guards-from-env.ts';
-import {
-  classificationToOutcome,
-  classifySmtpFailure,
-} from '../transport/smtp/classify-smtp-failure.ts';
-import { KeptSmtpConnections } from '../transport/smtp/kept-smtp-connections.ts';
-import { probeSmtp } from '../transport/smtp/probe-smtp.ts';
-import { SmtpSession } from '../transport/smtp/smtp-session.ts';
+import { createMailTransport } from '../transport/mail-transport.ts';
 import type { DeliveryLedger, SendRateLimiter } from '../types.ts';
 import type { BatchResult, ProcessedRecord } from './batch-outcome.ts';
 import { s3ObjectFetcher } from './compose-mail.ts';
@@ -41,7 +36,7 @@ export interface SenderRuntime {
   ready: boolean;
   processBatch(records: readonly SQSRecord[], context: BatchContext): Promise<BatchResult>;
   /**
-   * QUITs the SMTP session kept for the next batch (a local pipeline or test stopping). A Lambda
+   * QUITs an SMTP session kept for the next batch (a local pipeline or test stopping). A Lambda
    * never calls it: a frozen or recycled sandbox cannot, which the keep-alive window allows for.
    */
   close(): Promise<void>;
@@ -135,10 +130,9 @@ async function assemble(
       logger.debug(message, attributes ?? {}),
   };
   const rateLimiter = options.rateLimiter ?? guards.rateLimiter;
-  const connectionLease = guards.connectionLease;
-  const connections = new KeptSmtpConnections(config, tokenProvider, {
+  const transport = createMailTransport(config, tokenProvider, {
     logger: sessionLogger,
-    lease: connectionLease,
+    lease: guards.connectionLease,
   });
   const deps: BatchDeps = {
     settings: {
@@ -150,13 +144,13 @@ async function assemble(
       // A limiter may hold a send back for a near slot inside the invocation, and the first send
       // may wait for a free connection: keep that time too.
       safetyMarginMs:
-        sendSafetyMarginMs(config.smtp.socketTimeoutMs) +
+        sendSafetyMarginMs(transport.sendTimeoutMs) +
         (rateLimiter?.maxWaitMs ?? 0) +
-        (connectionLease?.maxWaitMs ?? 0),
+        transport.sessionWaitMs,
     },
     sqs,
-    openSession: () => new SmtpSession(connections, sessionLogger),
-    classifyFailure: (err) => classificationToOutcome(classifySmtpFailure(err)),
+    openSession: () => transport.openSession(),
+    classifyFailure: (err) => transport.classifyFailure(err),
     fetchS3Object: fetchS3,
     ledger: options.ledger ?? guards.ledger,
     rateLimiter,
@@ -166,7 +160,7 @@ async function assemble(
   return {
     ready: true,
     processBatch: (records, context) => processBatch(records, deps, context),
-    close: () => connections.close(),
+    close: () => transport.close(),
   };
 }
 
@@ -216,8 +210,8 @@ export type SenderProbeResult = { ok: true } | { ok: false; reason: string; fix:
 
 /**
  * The circuit breaker's probe: loads the configuration as a cold start would (the secret read
- * now, not from the cache), then sets up a session as a batch would — token, connect, TLS, AUTH
- * under a connection lease — and QUITs it. No mail is sent.
+ * now, not from the cache), then sets up what a batch would — for SMTP token, connect, TLS, AUTH
+ * under a connection lease, then QUIT; for Graph a token — and sends no mail.
  */
 export async function probeSender(env: NodeJS.ProcessEnv): Promise<SenderProbeResult> {
   const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: true });
@@ -228,7 +222,8 @@ export async function probeSender(env: NodeJS.ProcessEnv): Promise<SenderProbeRe
   }
   const { config } = loaded;
   const tokens = config.oauth ? createTokenProvider(config.oauth) : undefined;
-  const outcome = await probeSmtp(config, tokens, { lease: guards.connectionLease });
+  const transport = createMailTransport(config, tokens, { lease: guards.connectionLease });
+  const outcome = await transport.probe();
   switch (outcome.kind) {
     case 'ok':
       return { ok: true };

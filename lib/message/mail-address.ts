@@ -9,6 +9,13 @@
  */
 import * as z from 'zod/mini';
 import type { MailAddress } from '../types.ts';
+import {
+  ENCODED_WORD_FIX,
+  ENCODED_WORD_PATTERN,
+  HEADER_CONTROLS,
+  NO_ENCODED_WORD,
+  NO_ENCODED_WORD_PATTERN,
+} from './header-text.ts';
 import { MAX_ADDRESS_LENGTH, MAX_DISPLAY_NAME_LENGTH } from './mail-message-limits.ts';
 
 /** RFC 5322 `atext`: the local part is a dot-atom of these (no quoted strings, no comments). */
@@ -28,15 +35,15 @@ const TLD = `(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{1,59}|[${IDN}]{2,63})`;
 const DOMAIN = `(?:${LABEL}\\.)+${TLD}`;
 /** The lookaheads bound the local part (64) and the domain (253); `>?$` lets it end a `<...>`. */
 const ADDRESS = `(?=[^@]{1,64}@)${LOCAL_PART}@(?=[^@<>]{1,253}>?$)${DOMAIN}`;
-/** Display names: no line breaks or control characters (header injection). */
-const NAME_CHARS = '[^\\x00-\\x1F\\x7F\\u2028\\u2029]';
-const BRACKET_NAME_CHARS = '[^<>\\x00-\\x1F\\x7F\\u2028\\u2029]';
+/** Display names: no line breaks or control characters (header injection), no encoded-words. */
+const NAME_CHARS = `[^${HEADER_CONTROLS}]`;
+const BRACKET_NAME_CHARS = `[^<>${HEADER_CONTROLS}]`;
 
 /** A bare address, e.g. `user@example.com`. */
 export const ADDRESS_PATTERN = new RegExp(`^${ADDRESS}$`);
 /** A bare address or `Display Name <user@example.com>`. */
 export const ADDRESS_STRING_PATTERN = new RegExp(
-  `^(?:${ADDRESS}|${BRACKET_NAME_CHARS}{0,${MAX_DISPLAY_NAME_LENGTH}}<${ADDRESS}>)$`,
+  `^(?:${ADDRESS}|${NO_ENCODED_WORD}${BRACKET_NAME_CHARS}{0,${MAX_DISPLAY_NAME_LENGTH}}<${ADDRESS}>)$`,
 );
 const DISPLAY_NAME_PATTERN = new RegExp(`^${NAME_CHARS}*$`);
 
@@ -53,7 +60,12 @@ export function explainAddressProblem(input: string): string {
 
 function addressFault(whole: string, address: string): string {
   if (/[\r\n]/.test(whole)) return 'contains a line break (CR or LF)';
-  if (new RegExp(NAME_CHARS.replace('[^', '[')).test(whole)) return 'contains a control character';
+  if (new RegExp(NAME_CHARS.replace('[^', '[')).test(whole)) {
+    return 'contains a control character or line separator (C0, C1 such as U+0085, U+2028, U+2029)';
+  }
+  if (ENCODED_WORD_PATTERN.test(whole)) {
+    return 'has RFC 2047 encoded-word syntax ("=?charset?B?...?=") in the display name, which mail clients would decode into other text; write the name itself (non-ASCII is fine)';
+  }
   if (whole.includes('<') && !/>$/.test(whole)) return 'has a "<" without a closing ">" at the end';
   if (/[<>]/.test(whole.slice(0, whole.lastIndexOf('<')))) {
     return 'has "<" or ">" in the display name (use {"name": ..., "address": ...} for such a name)';
@@ -89,8 +101,10 @@ const addressObject = z.strictObject({
       z.maxLength(MAX_DISPLAY_NAME_LENGTH, {
         error: `is too long: at most ${MAX_DISPLAY_NAME_LENGTH} characters`,
       }),
+      z.regex(NO_ENCODED_WORD_PATTERN, { error: ENCODED_WORD_FIX }),
       z.regex(DISPLAY_NAME_PATTERN, {
-        error: 'must not contain line breaks (CR, LF) or control characters',
+        error:
+          'must not contain line breaks (CR, LF, U+2028, U+2029, U+0085) or control characters',
       }),
     ),
   ),

@@ -6,14 +6,20 @@
  */
 import * as z from 'zod/mini';
 import { mailAddressSchema } from './mail-address.ts';
-import { MAX_BODY_BYTES, MAX_RECIPIENTS } from './mail-message-limits.ts';
+import {
+  FAILURE_ATTRIBUTES_ROOM_BYTES,
+  MAX_BODY_BYTES,
+  MAX_RECIPIENTS,
+} from './mail-message-limits.ts';
 import { mailMessageSchema } from './mail-message-schema.ts';
 
 const DESCRIPTION = [
   'One mail message for the o365-mail-queue SQS queue (one JSON object per SQS message body).',
   'Also enforced by parseMailMessage, and not expressible here: at least one recipient in',
   `to/cc/bcc and at most ${MAX_RECIPIENTS} in all; "text" or "html" (non-empty); an address`,
-  `of at most 254 characters; the encoded body at most ${MAX_BODY_BYTES} bytes (1 MiB).`,
+  `of at most 254 characters; the body (UTF-8 JSON, as it goes on the queue) at most`,
+  `${MAX_BODY_BYTES} bytes: SQS's 1 MiB less ${FAILURE_ATTRIBUTES_ROOM_BYTES} bytes kept for the`,
+  'attributes a dead letter carries.',
 ].join(' ');
 
 /** Builds the JSON Schema object (deterministic: same schema in, same JSON out). */
@@ -37,6 +43,8 @@ export function buildMailMessageJsonSchema(): Record<string, unknown> {
     $schema,
     title: 'o365-mail-queue mail message, version 1',
     description: DESCRIPTION,
+    // An annotation (JSON Schema ignores unknown keywords) so a producer can read the limit.
+    'x-maxBodyBytes': MAX_BODY_BYTES,
     ...rest,
   };
 }

@@ -5,13 +5,22 @@
  * `zod/mini` rather than `zod`: the sender bundles it into the Lambda and mini tree-shakes to a
  * fraction of the size. Rules a JSON Schema can express are written as checks it understands
  * (`regex`, `maxLength`, ...); the cross-field rules (recipient count, text or html, body size) are
- * `refine`s, which only `parseMailMessage` enforces.
+ * `refine`s, which only `parseMailMessage` enforces. The body size is measured on the input, as a
+ * producer wrote it (`parse-mail-message.ts`), not here on the output with its defaults filled in.
  */
 import * as z from 'zod/mini';
+import {
+  ENCODED_WORD_FIX,
+  HEADER_CONTROLS,
+  HEADER_CONTROLS_BUT_TAB,
+  HEADER_CONTROLS_FIX,
+  NO_ENCODED_WORD,
+  NO_ENCODED_WORD_PATTERN,
+} from './header-text.ts';
 import { mailAddressSchema } from './mail-address.ts';
 import {
   MAIL_MESSAGE_VERSION,
-  MAX_BODY_BYTES,
+  MAX_CONTENT_TYPE_PARAMS_LENGTH,
   MAX_FILENAME_LENGTH,
   MAX_HEADER_NAME_LENGTH,
   MAX_HEADER_VALUE_LENGTH,
@@ -33,20 +42,27 @@ export const HEADER_NAME_PATTERN = new RegExp(
 );
 /** C0 controls and DEL, as a character-class body (strings: the linter flags them in literals). */
 const CONTROLS = '\\x00-\\x1F\\x7F';
-const CONTROLS_BUT_TAB = '\\x00-\\x08\\x0A-\\x1F\\x7F';
-/** One line of text: tab allowed, no CR, LF or other control characters. */
-const SINGLE_LINE = new RegExp(`^[^${CONTROLS_BUT_TAB}]*$`);
+/** One line of header text: tab allowed; no CR, LF, C1 control, U+2028 or U+2029. */
+const SINGLE_LINE = new RegExp(`^[^${HEADER_CONTROLS_BUT_TAB}]*$`);
+/** A MIME type with optional parameters: one line, no encoded-words, short enough for one header line. */
 const CONTENT_TYPE = new RegExp(
-  `^[A-Za-z0-9!#$&^_.+-]{1,127}/[A-Za-z0-9!#$&^_.+-]{1,127}(?: *;[^${CONTROLS}]*)?$`,
+  `^${NO_ENCODED_WORD}[A-Za-z0-9!#$&^_.+-]{1,127}/[A-Za-z0-9!#$&^_.+-]{1,127}(?: *;[^${HEADER_CONTROLS}]{0,${MAX_CONTENT_TYPE_PARAMS_LENGTH}})?$`,
 );
+/**
+ * Types that are not a file: a `multipart/*` part is read as message structure (its content lost),
+ * and a `message/*` part must go unencoded (NUL, 8-bit bytes and long lines would reach the wire).
+ */
+const STRUCTURAL_TYPE =
+  /^(?![Mm][Uu][Ll][Tt][Ii][Pp][Aa][Rr][Tt]\/|[Mm][Ee][Ss][Ss][Aa][Gg][Ee]\/)/;
 /** A file name, not a path, on one line. */
-const FILENAME = new RegExp(`^[^${CONTROLS}/\\\\]+$`);
+const FILENAME = new RegExp(`^[^${HEADER_CONTROLS}/\\\\]+$`);
 /** S3 bucket naming rules (lower case, digits, dots, hyphens; 3-63). */
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** Tag names: any text on one line (they end up in log lines and metric dimensions). */
 const TAG_KEY = new RegExp(`^[^${CONTROLS}]{1,${MAX_TAG_KEY_LENGTH}}$`);
 
-const ONE_LINE = 'must be one line: remove line breaks (CR, LF) and control characters';
+const ONE_LINE = HEADER_CONTROLS_FIX;
+const noEncodedWords = () => z.regex(NO_ENCODED_WORD_PATTERN, { error: ENCODED_WORD_FIX });
 
 const addressList = (field: string) =>
   z._default(
@@ -68,14 +84,22 @@ const filename = z.string({ error: 'is required: the name the recipient sees' })
     error: `is too long: at most ${MAX_FILENAME_LENGTH} characters`,
   }),
   z.regex(FILENAME, {
-    error: 'must be a plain file name: no "/" or "\\", line breaks or control characters',
+    error:
+      'must be a plain file name: no "/" or "\\", line breaks or control characters (U+2028, U+2029 and U+0085 included)',
   }),
+  noEncodedWords(),
 );
 
 const contentType = z.optional(
-  z
-    .string()
-    .check(z.regex(CONTENT_TYPE, { error: 'must be a MIME type such as "application/pdf"' })),
+  z.string().check(
+    z.regex(CONTENT_TYPE, {
+      error: `must be a MIME type such as "application/pdf", parameters on one line (at most ${MAX_CONTENT_TYPE_PARAMS_LENGTH} characters, no "=?...?=")`,
+    }),
+    z.regex(STRUCTURAL_TYPE, {
+      error:
+        'cannot be multipart/* or message/* for an attachment: its content would be lost or go out unencoded; use "application/octet-stream" (the file name keeps its extension, e.g. forwarded.eml)',
+    }),
+  ),
 );
 
 const inlineAttachment = z.strictObject({
@@ -122,6 +146,7 @@ const headers = z._default(
         error: `is too long: at most ${MAX_HEADER_VALUE_LENGTH} characters`,
       }),
       z.regex(SINGLE_LINE, { error: ONE_LINE }),
+      noEncodedWords(),
     ),
   ),
   {},
@@ -172,6 +197,7 @@ const fields = z.strictObject({
         error: `is too long: at most ${MAX_SUBJECT_LENGTH} characters`,
       }),
       z.regex(SINGLE_LINE, { error: ONE_LINE }),
+      noEncodedWords(),
     ),
   text: z.optional(z.string()),
   html: z.optional(z.string()),
@@ -200,11 +226,6 @@ function shown(value: unknown): string {
     : `a value of type ${Array.isArray(value) ? 'list' : typeof value}`;
 }
 
-/** Byte length of the body this message becomes on the queue (UTF-8 JSON). */
-export function encodedSize(message: unknown): number {
-  return Buffer.byteLength(JSON.stringify(message), 'utf8');
-}
-
 const listLength = (list: unknown): number => (Array.isArray(list) ? list.length : 0);
 const recipientCount = (m: Partial<Fields>): number =>
   listLength(m.to) + listLength(m.cc) + listLength(m.bcc);
@@ -230,13 +251,6 @@ export const mailMessageSchema = fields.check(
     path: ['text'],
     when: onAnyObject,
     error: 'is missing: give "text", "html" or both (not empty)',
-  }),
-  z.refine((m: Fields) => encodedSize(m) <= MAX_BODY_BYTES, {
-    path: [],
-    // Only a message that is otherwise valid is plain JSON data worth measuring (a broken one may
-    // still hold a BigInt, which JSON.stringify refuses).
-    when: (payload) => payload.issues.length === 0,
-    error: `is too big: the encoded message must fit in ${MAX_BODY_BYTES} bytes (the SQS limit); put large attachments in S3 and use {"filename", "s3": {"bucket", "key"}}`,
   }),
 );
 

@@ -6,7 +6,7 @@
 import type * as z from 'zod/mini';
 import { InvalidMailMessageError, type MailMessageIssue } from '../errors.ts';
 import type { MailMessage } from '../types.ts';
-import { MAX_BODY_BYTES } from './mail-message-limits.ts';
+import { FAILURE_ATTRIBUTES_ROOM_BYTES, MAX_BODY_BYTES } from './mail-message-limits.ts';
 import { mailMessageSchema } from './mail-message-schema.ts';
 
 /** What a producer may write: addresses as strings or objects, defaults left out. */
@@ -17,12 +17,12 @@ export type MailMessageParseResult =
   | { ok: true; message: MailMessage }
   | { ok: false; issues: MailMessageIssue[] };
 
-/** Validates `input` against the contract; returns the normalised message or the issues. */
+/**
+ * Validates `input` against the contract; returns the normalised message or the issues. Its size
+ * is that of `JSON.stringify(input)`: the body as a producer writes it, defaults not filled in.
+ */
 export function safeParseMailMessage(input: unknown): MailMessageParseResult {
-  // reportInput: the wording names what was received ("not a number"); issues never leave with it.
-  const result = mailMessageSchema.safeParse(input, { reportInput: true });
-  if (result.success) return { ok: true, message: result.data };
-  return { ok: false, issues: dedupe(result.error.issues.flatMap((i) => describeIssue(i, []))) };
+  return parseInput(input, () => jsonBytes(input));
 }
 
 /**
@@ -36,17 +36,13 @@ export function parseMailMessage(input: unknown): MailMessage {
 }
 
 /**
- * Parses a queue body: checks its UTF-8 size (at most 1 MiB), that it is JSON, then the contract.
- * Never throws.
+ * Parses a queue body: checks its UTF-8 size (at most {@link MAX_BODY_BYTES}), that it is JSON,
+ * then the contract. Never throws.
  */
 export function parseMailMessageJson(body: string): MailMessageParseResult {
   if (typeof body !== 'string') return fail('the message body is missing or not text');
   const bytes = Buffer.byteLength(body, 'utf8');
-  if (bytes > MAX_BODY_BYTES) {
-    return fail(
-      `the message is too big: ${bytes} bytes, the limit is ${MAX_BODY_BYTES} (1 MiB, the SQS limit); put large attachments in S3`,
-    );
-  }
+  if (bytes > MAX_BODY_BYTES) return fail(tooBig(bytes));
   let input: unknown;
   try {
     input = JSON.parse(body);
@@ -54,7 +50,33 @@ export function parseMailMessageJson(body: string): MailMessageParseResult {
     const reason = error instanceof Error ? error.message : String(error);
     return fail(`the message is not JSON (${reason}); send one JSON object per message`);
   }
-  return safeParseMailMessage(input);
+  return parseInput(input, () => bytes);
+}
+
+/** The "too big" issue text, shared by the consumer and the producer. */
+export function tooBig(bytes: number, what = 'the message is too big'): string {
+  return `${what}: ${bytes} bytes, the limit is ${MAX_BODY_BYTES} (SQS's 1 MiB less ${FAILURE_ATTRIBUTES_ROOM_BYTES} bytes kept for the failure attributes of a dead letter); put large attachments in S3: {"filename", "s3": {"bucket", "key"}}`;
+}
+
+function parseInput(input: unknown, bytesOf: () => number | undefined): MailMessageParseResult {
+  // reportInput: the wording names what was received ("not a number"); issues never leave with it.
+  const result = mailMessageSchema.safeParse(input, { reportInput: true });
+  if (!result.success) {
+    return { ok: false, issues: dedupe(result.error.issues.flatMap((i) => describeIssue(i, []))) };
+  }
+  // Measured only on a valid message: plain JSON data (a broken one may hold a BigInt).
+  const bytes = bytesOf();
+  if (bytes !== undefined && bytes > MAX_BODY_BYTES) return fail(tooBig(bytes));
+  return { ok: true, message: result.data };
+}
+
+function jsonBytes(input: unknown): number | undefined {
+  try {
+    const json = JSON.stringify(input);
+    return json === undefined ? undefined : Buffer.byteLength(json, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function fail(message: string): MailMessageParseResult {

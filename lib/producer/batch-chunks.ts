@@ -2,12 +2,12 @@
  * Packing queue bodies into `SendMessageBatch` calls: SQS takes at most 10 entries and 1 MiB of
  * bodies per call. Greedy and in order, so FIFO groups keep their order across calls.
  */
-import { MAX_BODY_BYTES } from '../message/mail-message-limits.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
 
 /** At most this many entries per `SendMessageBatch` call (SQS limit). */
 export const MAX_BATCH_ENTRIES = 10;
-/** At most this many bytes of bodies per `SendMessageBatch` call (SQS limit, 1 MiB). */
-export const MAX_BATCH_BYTES = MAX_BODY_BYTES;
+/** At most this many bytes of bodies and attributes per `SendMessageBatch` call (SQS limit, 1 MiB). */
+export const MAX_BATCH_BYTES = SQS_MAX_MESSAGE_BYTES;
 
 /** Splits `items` into runs of at most `maxEntries` whose `bytes` sum to at most `maxBytes`. */
 export function chunkForBatch<T extends { bytes: number }>(

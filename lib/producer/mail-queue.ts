@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { InvalidMailMessageError, InvalidSendOptionsError, QueueSendError } from '../errors.ts';
 import { MAX_BODY_BYTES } from '../message/mail-message-limits.ts';
-import { safeParseMailMessage } from '../message/parse-mail-message.ts';
+import { safeParseMailMessage, tooBig } from '../message/parse-mail-message.ts';
 import { chunkForBatch } from './batch-chunks.ts';
 import { toQueueSendError } from './queue-send-error.ts';
 
@@ -69,20 +69,25 @@ const MAX_BACKOFF_MS = 5_000;
 const STANDARD_CONCURRENCY = 4;
 
 /**
- * Validates and normalises `message`, then encodes the queue body. A message without `id` gets a
- * random UUID in its body, so every copy SQS or the SDK makes of that body (redelivery, a retried
- * call) is recognisable downstream: the consumer's delivery ledger keys on it. A caller that sends
- * the same mail twice should give it its own stable `id`.
+ * Validates `message`, then encodes the queue body: the message as the caller wrote it (so the
+ * size the contract measured is the size on the queue), with a random UUID as `id` when it has
+ * none. That id makes every copy SQS or the SDK makes of the body (redelivery, a retried call)
+ * recognisable downstream: the consumer's delivery ledger keys on it. A caller that sends the same
+ * mail twice should give it its own stable `id`.
  */
 export function prepareMailMessage(message: unknown): Prepared {
   const parsed = safeParseMailMessage(message);
   if (!parsed.ok) return { ok: false, error: new InvalidMailMessageError(parsed.issues) };
-  const { version, id = randomUUID(), ...rest } = parsed.message;
-  const body = JSON.stringify({ version, id, ...rest });
+  const given = parsed.message.id;
+  const id = given ?? randomUUID();
+  // `id: undefined` is as good as no id: drop it rather than let it hide the one given here.
+  const { id: _none, ...rest } = message as Record<string, unknown>;
+  const body = JSON.stringify(given === undefined ? { id, ...rest } : message);
   const bytes = Buffer.byteLength(body, 'utf8');
   if (bytes > MAX_BODY_BYTES) {
-    const message = `the message is too big: ${bytes} bytes encoded, the limit is ${MAX_BODY_BYTES} (1 MiB, the SQS limit); put large attachments in S3`;
-    return { ok: false, error: new InvalidMailMessageError([{ path: '', message }]) };
+    const text = tooBig(bytes, 'the message is too big with the id this library gave it');
+    const fix = `${text}; or give it an "id" of your own`;
+    return { ok: false, error: new InvalidMailMessageError([{ path: '', message: fix }]) };
   }
   return { ok: true, id, body, bytes };
 }

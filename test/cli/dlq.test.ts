@@ -16,7 +16,10 @@ const unknownRecipient = {
   text: 'Attached',
 };
 
-async function deadLetter(body: unknown, failure?: { cls: string; reason: string }) {
+async function deadLetter(
+  body: unknown,
+  failure?: { cls: string; reason: string; extra?: Record<string, string> },
+) {
   const { MessageId } = await sqs.client.send(
     new SendMessageCommand({
       QueueUrl: dlqUrl,
@@ -25,6 +28,12 @@ async function deadLetter(body: unknown, failure?: { cls: string; reason: string
         FailureClass: { DataType: 'String', StringValue: failure.cls },
         FailureReason: { DataType: 'String', StringValue: failure.reason },
         FailureAt: { DataType: 'String', StringValue: '2026-11-22T08:00:00.000Z' },
+        ...Object.fromEntries(
+          Object.entries(failure.extra ?? {}).map(([k, v]) => [
+            k,
+            { DataType: 'String', StringValue: v },
+          ]),
+        ),
       },
     }),
   );
@@ -93,6 +102,22 @@ describe('o365-mail dlq', () => {
       failureReason: '550 5.1.10 unknown',
       failureAt: '2026-11-22T08:00:00.000Z',
       to: ['nobody@example.invalid'],
+    });
+  });
+
+  it('lists a dead letter for some recipients with those recipients, and its mail id from MailId', async () => {
+    const body = { to: ['ann@example.com', 'gone@example.com'], subject: 'Split', text: 'Hi' };
+    await deadLetter(body, {
+      cls: 'rejected',
+      reason: 'gone@example.com: 550 5.1.10 unknown',
+      extra: { FailureRecipients: 'gone@example.com', MailId: 'sqs-first-id' },
+    });
+
+    const run = await runCli(['dlq', 'list', '--json', ...target()]);
+
+    expect(JSON.parse(run.stdout).deadLetters[0]).toMatchObject({
+      mailId: 'sqs-first-id',
+      to: ['gone@example.com'],
     });
   });
 

@@ -58,7 +58,7 @@ describe('o365-mail send', () => {
     expect(body).toMatchObject({
       id: 'report-2026-47',
       subject: 'Weekly report',
-      to: [{ address: 'ann@example.com' }, { name: 'Bob', address: 'bob@example.com' }],
+      to: ['ann@example.com', 'Bob <bob@example.com>'],
       attachments: [{ filename: 'report.csv', contentType: 'text/csv' }],
     });
     expect(Buffer.from(body.attachments[0].content, 'base64').toString()).toBe(

@@ -93,7 +93,7 @@ describe('sender end to end: sent, invalid, rejected', () => {
     expect(await world.receiveAll(queueUrl)).toEqual([]);
   });
 
-  it('counts a message as sent when some recipients are refused, and logs the refused ones with the ids', async () => {
+  it('sends to the recipients accepted, dead-letters the refused one alone, and logs it with the ids', async () => {
     const { queueUrl, dlqUrl } = await world.queues();
     const handler = await world.loadHandler(
       world.env(queueUrl, dlqUrl, { POWERTOOLS_LOG_LEVEL: 'INFO' }),
@@ -113,9 +113,17 @@ describe('sender end to end: sent, invalid, rejected', () => {
     }
     expect(world.smtp.messages).toHaveLength(1);
     expect(world.smtp.messages[0]!.envelope.to).toEqual(['ann@example.com']);
-    expect(await world.receiveAll(dlqUrl)).toEqual([]);
-    const line = logs.lines.find((l) => Array.isArray(l.refusedRecipients));
-    expect(line).toMatchObject({ messageId: 'p-1', refusedRecipients: ['gone@example.com'] });
+    const dead = await world.receiveAll(dlqUrl);
+    expect(dead.map((m) => m.MessageAttributes?.FailureRecipients?.StringValue)).toEqual([
+      'gone@example.com',
+    ]);
+    const line = logs.lines.find((l) => l.refused !== undefined);
+    expect(line).toMatchObject({
+      level: 'WARN',
+      messageId: 'p-1',
+      accepted: 1,
+      refused: { count: 1, recipients: ['gone@example.com'] },
+    });
     expect(line?.sqsMessageId).toEqual(expect.any(String));
     // Never a body, never a token in the logs.
     const all = JSON.stringify(logs.lines);

@@ -25,6 +25,11 @@ export interface TokenClient {
   certificatePem?: string;
   /** App roles put in issued tokens. @default ['SMTP.SendAsApp'] */
   roles?: string[];
+  /**
+   * App roles per resource, as Entra issues them (an app's Graph token carries its Graph roles,
+   * its Exchange token its Exchange roles); wins over `roles`. See {@link rolesPerResource}.
+   */
+  rolesFor?: (audience: string) => string[];
 }
 
 export interface TokenEndpointOptions {
@@ -66,7 +71,7 @@ export interface TokenEndpoint {
    * valid for the lifetime); `claims` override or add claims (`{ exp: 0 }`, `{ aud: '...' }`,
    * `{ roles: [] }`; `undefined` values drop a claim).
    */
-  issueToken(claims?: JWTPayload): Promise<string>;
+  issueToken(claims?: JWTPayload, clientId?: string): Promise<string>;
   /** Answers the next `times` token requests with a failure instead of a token. */
   failNext(kind: TokenFault, times?: number): void;
   /** Clears counters and scripted faults. */
@@ -78,6 +83,19 @@ export interface TokenEndpoint {
 export const EXCHANGE_AUDIENCE = 'https://outlook.office365.com';
 /** The app role that lets a client-credentials token send through SMTP AUTH. */
 export const SMTP_SEND_AS_APP_ROLE = 'SMTP.SendAsApp';
+/** The Graph (and Exchange, for HVE) application permission to send mail, when consented in Entra. */
+export const MAIL_SEND_ROLE = 'Mail.Send';
+
+/**
+ * `rolesFor` of an app consented for `exchange` roles on Exchange Online and `other` roles on every
+ * other resource (Graph, whatever host the emulator runs on).
+ */
+export function rolesPerResource(
+  exchange: string[],
+  other: string[],
+): (audience: string) => string[] {
+  return (audience) => (audience === EXCHANGE_AUDIENCE ? exchange : other);
+}
 
 const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -126,6 +144,8 @@ export async function startTokenEndpoint(
 
   async function issueToken(claims: JWTPayload = {}, clientId = 'test-client'): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    const client = clients[clientId];
+    const aud = typeof claims.aud === 'string' ? claims.aud : EXCHANGE_AUDIENCE;
     const payload: JWTPayload = {
       aud: EXCHANGE_AUDIENCE,
       iss: issuer,
@@ -137,7 +157,7 @@ export async function startTokenEndpoint(
       azp: clientId,
       oid: randomUUID(),
       sub: randomUUID(),
-      roles: clients[clientId]?.roles ?? [SMTP_SEND_AS_APP_ROLE],
+      roles: client?.rolesFor?.(aud) ?? client?.roles ?? [SMTP_SEND_AS_APP_ROLE],
       ver: '1.0',
       ...claims,
     };
@@ -237,7 +257,7 @@ export async function startTokenEndpoint(
       return requests;
     },
     jwks,
-    issueToken: (claims) => issueToken(claims),
+    issueToken: (claims, clientId) => issueToken(claims, clientId),
     failNext(kind, times = 1) {
       for (let i = 0; i < times; i++) faults.push(kind);
     },

@@ -31,6 +31,11 @@ describe('MailSender refuses invalid props', () => {
     ],
     ['a batch bigger than 10', { batchSize: 11 }, /batchSize must be an integer from 1 to 10/],
     [
+      'a code source that does not exist',
+      { senderCode: 'docker' as never },
+      /senderCode must be one of prebuilt, source, got 'docker'/,
+    ],
+    [
       'a concurrency SQS does not allow',
       { maxConcurrency: 1 },
       /maxConcurrency must be an integer from 2 to 1000/,

@@ -137,6 +137,7 @@ describe('MailSender with its defaults', () => {
           'sqs:DeleteMessage',
           'sqs:GetQueueAttributes',
           'sqs:ReceiveMessage',
+          'sqs:SendMessage',
         ],
         Resource: stack.resolve(sender.queue.queueArn),
       },

@@ -93,6 +93,32 @@ describe('DynamoDbDeliveryLedger against dynalite', () => {
     expect(await ledger().claim('order-6')).toBe('claimed');
   });
 
+  it('hands a settled verdict to every later claimant instead of a claim, until it is released', async () => {
+    const first = ledger();
+    expect(await first.claim('order-7')).toBe('claimed');
+    await first.settle('order-7', '{"kind":"rejected","reason":"550 5.1.10"}');
+    clock += 3_600_000;
+    const verdict = { verdict: '{"kind":"rejected","reason":"550 5.1.10"}' };
+    expect(await ledger().claim('order-7')).toEqual(verdict);
+    expect(await ledger().claim('order-7')).toEqual(verdict);
+    // The attempt that carried the verdict out (it holds no claim of its own) lets go of it.
+    await ledger().release('order-7');
+    expect(await ledger().claim('order-7')).toBe('claimed');
+  });
+
+  it('completes a settled verdict as sent, and forgets a verdict after the TTL window', async () => {
+    const l = ledger({ sentTtlSeconds: 600 });
+    await l.claim('order-8');
+    await l.settle('order-8', '{"kind":"partial"}');
+    await ledger().complete('order-8');
+    expect(await ledger().claim('order-8')).toBe('already-sent');
+
+    await l.claim('order-9');
+    await l.settle('order-9', '{"kind":"rejected"}');
+    clock += 601_000;
+    expect(await ledger().claim('order-9')).toBe('claimed');
+  });
+
   it('lets exactly one of many racing claims win', async () => {
     const claimants = Array.from({ length: 8 }, () => ledger());
     const results = await Promise.all(claimants.map((l) => l.claim('order-race')));

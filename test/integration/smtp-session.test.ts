@@ -13,6 +13,8 @@ const SENDER = 'sender@contoso.com';
 const NOBODY = 'nobody@contoso.com';
 const NOT_FOUND =
   '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup';
+const BUSY = 'busy@contoso.com';
+const MAILBOX_BUSY = '450 4.2.1 Mailbox temporarily unavailable, try again later';
 
 let entra: TokenEndpoint;
 let o365: Office365Smtp;
@@ -104,7 +106,7 @@ describe('SMTP session against the Office 365 emulator', () => {
     expect(outcomes.map((o) => o.kind)).toEqual(['sent', 'sent', 'sent', 'sent', 'sent']);
     expect(outcomes[0]).toMatchObject({
       accepted: ['rcpt@example.com', 'hidden@example.com'],
-      rejected: [],
+      refused: [],
     });
     expect(o365.stats).toMatchObject({
       connections: 1,
@@ -124,23 +126,53 @@ describe('SMTP session against the Office 365 emulator', () => {
     expect(new Set(o365.messages.map((m) => m.connectionId)).size).toBe(1);
   });
 
-  it('keeps the session after a refused recipient (RSET), and counts a partial refusal as sent', async () => {
+  it('keeps the session after a refused recipient (RSET), and names each refused recipient with its own verdict', async () => {
     o365.rejectRecipient(NOBODY, NOT_FOUND);
+    o365.rejectRecipient(BUSY, MAILBOX_BUSY);
     const session = open(configFor(o365));
     const refused = await session.send(await mail(NOBODY));
     expect(refused).toMatchObject({
       kind: 'rejected',
       reply: { code: 550, enhanced: '5.1.10', command: 'RCPT TO' },
+      refused: [{ recipient: NOBODY, kind: 'rejected' }],
     });
     expect(refused.kind === 'rejected' && refused.reason).toContain(NOT_FOUND);
-    expect(await session.send(await mail(['rcpt@example.com', NOBODY]))).toMatchObject({
+    expect(await session.send(await mail(['rcpt@example.com', NOBODY, BUSY]))).toMatchObject({
       kind: 'sent',
       accepted: ['rcpt@example.com'],
-      rejected: [NOBODY],
+      refused: [
+        { recipient: NOBODY, kind: 'rejected', reply: { enhanced: '5.1.10' } },
+        { recipient: BUSY, kind: 'retry', reply: { code: 450, enhanced: '4.2.1' } },
+      ],
+    });
+    // Every recipient refused, one only for now: nothing was sent, and each keeps its verdict.
+    expect(await session.send(await mail([NOBODY, BUSY]))).toMatchObject({
+      kind: 'retry',
+      refused: [
+        { recipient: NOBODY, kind: 'rejected' },
+        { recipient: BUSY, kind: 'retry' },
+      ],
     });
     expect(await session.send(await mail())).toMatchObject({ kind: 'sent' });
-    expect(session.stats).toMatchObject({ connections: 1, logins: 1, resets: 1, sent: 2 });
+    expect(session.stats).toMatchObject({ connections: 1, logins: 1, resets: 2, sent: 2 });
     expect(o365.stats.connections).toBe(1);
+    expect(o365.messages.map((m) => m.envelope.to)).toEqual([
+      ['rcpt@example.com'],
+      ['rcpt@example.com'],
+    ]);
+  });
+
+  it("names the recipients over a server's per-message limit as deferred (452 4.5.3)", async () => {
+    const capped = await server({ recipientsPerMessage: 100 });
+    const session = open(configFor(capped));
+    const to = Array.from({ length: 300 }, (_, i) => `r${i}@example.com`);
+    const outcome = await session.send(await mail(to));
+    expect(outcome).toMatchObject({ kind: 'sent', accepted: to.slice(0, 100) });
+    const refused = outcome.kind === 'sent' ? outcome.refused : [];
+    expect(refused.map((r) => r.recipient)).toEqual(to.slice(100));
+    expect(new Set(refused.map((r) => `${r.kind} ${r.reply?.code} ${r.reply?.enhanced}`))).toEqual(
+      new Set(['retry 452 4.5.3']),
+    );
   });
 
   it('keeps the session when nodemailer refuses a message before sending it', async () => {

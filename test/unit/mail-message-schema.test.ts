@@ -58,4 +58,20 @@ describe('lib/message/mail-message.schema.json', () => {
     expect(stringForm.test('ana@localhost')).toBe(false);
     expect(stringForm.test('Ana\r\nBcc: x@example.com <ana@example.com>')).toBe(false);
   });
+
+  it('refuses encoded-words, C1 controls and line separators in other languages too', () => {
+    const schema = buildMailMessageJsonSchema() as {
+      properties: { subject: unknown };
+      $defs: { MailAddress: { anyOf: { pattern?: string }[] } };
+    };
+    const subject = patterns(schema.properties.subject).map(([, p]) => new RegExp(p, 'u'));
+    const accepts = (value: string) => subject.every((p) => p.test(value));
+    expect(accepts('Invoice 42 — ünïcode, and 2+2=?')).toBe(true);
+    for (const bad of ['=?UTF-8?B?Li4vZXRj?=', 'a\u0085b', 'a\u2028b', 'a\u2029b', 'a\u009Bb']) {
+      expect(accepts(bad), JSON.stringify(bad)).toBe(false);
+    }
+    const address = new RegExp(schema.$defs.MailAddress.anyOf[0]?.pattern ?? '', 'u');
+    expect(address.test('=?UTF-8?Q?CEO?= <ana@example.com>')).toBe(false);
+    expect(address.test('Ana\u0085 <ana@example.com>')).toBe(false);
+  });
 });

@@ -251,6 +251,99 @@ const hostile: [string, unknown, string][] = [
   ['a tag value of another type', { ...base, tags: { team: 7 } }, 'tags.team'],
   ['LF in a tag value', { ...base, tags: { team: 'a\nb' } }, 'tags.team'],
   ['LF in a tag name', { ...base, tags: { 'team\nx': 'a' } }, 'tags.team\nx'],
+  // RFC 2047 encoded-words decode at the recipient into other text (here ../../etc/passwd).
+  [
+    'an encoded-word subject',
+    { ...base, subject: 'Invoice =?UTF-8?B?Li4vLi4vZXRjL3Bhc3N3ZA==?=' },
+    'subject',
+  ],
+  [
+    'an encoded-word file name',
+    {
+      ...base,
+      attachments: [{ filename: '=?UTF-8?B?Li4vLi4vZXRjL3Bhc3N3ZA==?=', content: 'aGk=' }],
+    },
+    'attachments[0].filename',
+  ],
+  [
+    'an encoded-word display name in a string address',
+    { ...base, to: ['=?utf-8?q?Boss=0D=0ABcc=3A_x=40evil=2Eexample?= <ann@example.com>'] },
+    'to[0]',
+  ],
+  [
+    'an encoded-word display name in an object address',
+    { ...base, cc: [{ name: '=?UTF-8?Q?CEO?=', address: 'ann@example.com' }] },
+    'cc[0].name',
+  ],
+  [
+    'an encoded-word header value',
+    { ...base, headers: { 'X-Note': '=?utf-8?b?SGk=?=' } },
+    'headers.X-Note',
+  ],
+  [
+    'a multipart attachment type',
+    { ...base, attachments: [{ filename: 'a', contentType: 'multipart/mixed', content: 'aGk=' }] },
+    'attachments[0].contentType',
+  ],
+  [
+    'a message/rfc822 attachment type, in any case',
+    {
+      ...base,
+      attachments: [{ filename: 'fwd.eml', contentType: 'Message/RFC822', content: 'aGk=' }],
+    },
+    'attachments[0].contentType',
+  ],
+  [
+    'a content type with an encoded-word parameter',
+    {
+      ...base,
+      attachments: [
+        { filename: 'a', contentType: 'text/plain; name="=?utf-8?q?x?="', content: 'aGk=' },
+      ],
+    },
+    'attachments[0].contentType',
+  ],
+  [
+    'a content type with parameters longer than a header line',
+    {
+      ...base,
+      attachments: [
+        { filename: 'a', contentType: `text/plain; x=${'y'.repeat(1000)}`, content: 'aGk=' },
+      ],
+    },
+    'attachments[0].contentType',
+  ],
+  // C1 controls (U+0085 NEL among them), U+2028 and U+2029 in every header field.
+  ...['\u0085', '\u009B', '\u2028', '\u2029'].flatMap((ch): [string, unknown, string][] => {
+    const name = `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    return [
+      [`${name} in the subject`, { ...base, subject: `a${ch}b` }, 'subject'],
+      [`${name} in a display name`, { ...base, to: [`Ann${ch}B <ann@example.com>`] }, 'to[0]'],
+      [
+        `${name} in an object name`,
+        { ...base, replyTo: [{ name: `A${ch}`, address: 'a@example.com' }] },
+        'replyTo[0].name',
+      ],
+      [
+        `${name} in a header value`,
+        { ...base, headers: { 'X-Note': `a${ch}b` } },
+        'headers.X-Note',
+      ],
+      [
+        `${name} in a file name`,
+        { ...base, attachments: [{ filename: `a${ch}.txt`, content: 'aGk=' }] },
+        'attachments[0].filename',
+      ],
+      [
+        `${name} in content type parameters`,
+        {
+          ...base,
+          attachments: [{ filename: 'a', contentType: `text/plain; x=${ch}`, content: 'aGk=' }],
+        },
+        'attachments[0].contentType',
+      ],
+    ];
+  }),
   [
     'an encoded body over 1 MiB',
     {
@@ -276,6 +369,38 @@ describe('parseMailMessage rejects hostile messages, naming the field', () => {
       expect(issue.message.startsWith(issue.path || 'the message')).toBe(true);
       expect(issue.message).not.toMatch(/^.*Invalid input/);
     }
+  });
+});
+
+describe('encoded-words and line separators: the error names the field and the fix', () => {
+  it.each([
+    [
+      { ...base, subject: '=?UTF-8?B?SGk=?=' },
+      /^subject must not contain RFC 2047 encoded-word syntax.*write the text itself/,
+    ],
+    [
+      { ...base, to: ['=?UTF-8?B?SGk=?= <ann@example.com>'] },
+      /^to\[0\] is not a valid email address: .* encoded-word syntax .* write the name itself/,
+    ],
+    [{ ...base, subject: 'a\u2028b' }, /^subject must be one line: .*U\+2028/],
+    [
+      {
+        ...base,
+        attachments: [{ filename: 'f.eml', contentType: 'message/rfc822', content: 'aGk=' }],
+      },
+      /^attachments\[0\]\.contentType cannot be multipart\/\* or message\/\* .*"application\/octet-stream"/,
+    ],
+  ])('%#', (input, wording) => {
+    const result = safeParseMailMessage(input);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.issues.map((i) => i.message)).toEqual([
+      expect.stringMatching(wording),
+    ]);
+  });
+
+  it('still accepts ordinary text that merely has "=?" in it, and non-ASCII names', () => {
+    expect(safeParseMailMessage({ ...base, subject: 'Is 2+2=? Yes: 4 (=?)' }).ok).toBe(true);
+    expect(safeParseMailMessage({ ...base, to: ['Zoë Ünal <zoe@example.com>'] }).ok).toBe(true);
   });
 });
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
@@ -46,10 +47,13 @@ export interface DynamoDbDeliveryLedgerOptions {
 
 const IN_PROGRESS = 'in-progress';
 const SENT = 'sent';
+const VERDICT = 'verdict';
 
 /**
  * Delivery ledger on a DynamoDB table (partition key `id`, TTL attribute `expiresAt`).
- * Item: `{ id, status: 'in-progress' | 'sent', claimToken, inProgressExpiry (ms), expiresAt (s) }`.
+ * Item: `{ id, status: 'in-progress' | 'sent' | 'verdict', claimToken, inProgressExpiry (ms),
+ * verdict, expiresAt (s) }`. A `verdict` item is an outcome waiting for its dead letter: nobody
+ * can claim it (no second send) until it is released or expires with the sent TTL.
  * Expiry is checked in the conditions, not left to TTL deletion (which runs up to days late).
  */
 export class DynamoDbDeliveryLedger implements DeliveryLedger {
@@ -104,18 +108,45 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     this.#tokens.delete(id);
   }
 
+  async settle(id: string, verdict: string): Promise<void> {
+    const now = this.#now();
+    await this.#client.send(
+      new UpdateItemCommand({
+        TableName: this.#table,
+        Key: { id: { S: id } },
+        UpdateExpression:
+          'SET #status = :verdict, verdict = :text, settledAt = :now, expiresAt = :expiresAt REMOVE inProgressExpiry, claimToken',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':verdict': { S: VERDICT },
+          ':text': { S: verdict },
+          ':now': { N: String(now) },
+          ':expiresAt': { N: String(Math.ceil(now / 1000) + this.#sentTtlSeconds) },
+        },
+      }),
+    );
+    this.#tokens.delete(id);
+  }
+
   async release(id: string): Promise<void> {
     const token = this.#tokens.get(id);
     this.#tokens.delete(id);
-    if (token === undefined) return;
+    // Our own claim, or a verdict (whoever settled it: the attempt that carried it out releases it).
+    const condition: { expression: string; values: Record<string, AttributeValue> } =
+      token === undefined
+        ? { expression: '#status = :verdict', values: { ':verdict': { S: VERDICT } } }
+        : {
+            expression: '#status = :inProgress AND claimToken = :token',
+            values: { ':inProgress': { S: IN_PROGRESS }, ':token': { S: token } },
+          };
     try {
       await this.#client.send(
         new DeleteItemCommand({
           TableName: this.#table,
           Key: { id: { S: id } },
-          ConditionExpression: '#status = :inProgress AND claimToken = :token',
+          ConditionExpression: condition.expression,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':inProgress': { S: IN_PROGRESS }, ':token': { S: token } },
+          ExpressionAttributeValues: condition.values,
         }),
       );
     } catch (error) {
@@ -143,11 +174,12 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
           ConditionExpression:
             'attribute_not_exists(id)' +
             ' OR (#status = :inProgress AND inProgressExpiry < :nowMs)' +
-            ' OR (#status = :sent AND expiresAt < :nowSec)',
+            ' OR (#status IN (:sent, :verdict) AND expiresAt < :nowSec)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':inProgress': { S: IN_PROGRESS },
             ':sent': { S: SENT },
+            ':verdict': { S: VERDICT },
             ':nowMs': { N: String(now) },
             ':nowSec': { N: String(Math.floor(now / 1000)) },
           },
@@ -167,9 +199,14 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     );
     if (!Item) return undefined;
     const now = this.#now();
-    if (Item.status?.S === SENT) {
-      return Number(Item.expiresAt?.N ?? 0) >= Math.floor(now / 1000) ? 'already-sent' : undefined;
+    const live = Number(Item.expiresAt?.N ?? 0) >= Math.floor(now / 1000);
+    switch (Item.status?.S) {
+      case SENT:
+        return live ? 'already-sent' : undefined;
+      case VERDICT:
+        return live ? { verdict: Item.verdict?.S ?? '' } : undefined;
+      default:
+        return Number(Item.inProgressExpiry?.N ?? 0) >= now ? 'in-progress' : undefined;
     }
-    return Number(Item.inProgressExpiry?.N ?? 0) >= now ? 'in-progress' : undefined;
   }
 }

@@ -7,7 +7,7 @@ import {
   findTokenAcquisitionError,
   type TokenAcquisitionError,
 } from '../../auth/token-acquisition-error.ts';
-import type { SendOutcome, SmtpReply } from '../../types.ts';
+import type { RecipientRefusal, SendOutcome, SmtpReply } from '../../types.ts';
 import {
   OFFICE365_REPLIES,
   type ReplyTableRow,
@@ -85,6 +85,23 @@ export function classificationToOutcome(c: Classification): SendOutcome {
     case 'config':
       return { kind: 'config', reason: c.reason, fix: c.fix, ...(c.reply && { reply: c.reply }) };
   }
+}
+
+/**
+ * The verdict for one recipient the server refused (nodemailer's `rejectedErrors` entry, or its
+ * reply). A reply that blames the sender rather than the recipient cannot fail a message that others
+ * already got, so it counts as temporary for this recipient.
+ */
+export function classifyRecipientRefusal(recipient: string, failure: unknown): RecipientRefusal {
+  const c = classifySmtpFailure(failure);
+  const refusal: RecipientRefusal = {
+    recipient,
+    kind: c.failureClass === 'rejected' ? 'rejected' : 'retry',
+    reason: c.reason,
+  };
+  if (c.reply) refusal.reply = c.reply;
+  if (c.minDelaySeconds !== undefined) refusal.minDelaySeconds = c.minDelaySeconds;
+  return refusal;
 }
 
 function isSmtpReply(value: unknown): value is SmtpReply {

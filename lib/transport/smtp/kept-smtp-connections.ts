@@ -27,7 +27,6 @@
  * and knows nothing of frozen processes (see `smtp-session.ts`).
  */
 import { randomUUID } from 'node:crypto';
-import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { SenderConfig } from '../../config/sender-config.ts';
 import { MailQueueError } from '../../errors.ts';
 import type { ConnectionLease, TokenProvider } from '../../types.ts';
@@ -36,7 +35,7 @@ import {
   type OpenCounters,
   openSmtpConnection,
 } from './open-smtp-connection.ts';
-import { quit, reset } from './smtp-connection-steps.ts';
+import type { SmtpPipeline } from './smtp-pipeline.ts';
 
 /** The subset of a structured logger (Powertools Logger fits) the SMTP code writes to. */
 export interface SessionLogger {
@@ -98,13 +97,13 @@ export interface KeptConnectionsStats {
 
 /** One connection and what the keeper knows of it. */
 export interface KeptConnection {
-  readonly conn: SMTPConnection;
+  readonly conn: SmtpPipeline;
   /** False once the connection ended (server closed it, an error, QUIT). */
   readonly alive: boolean;
 }
 
 class Entry implements KeptConnection {
-  readonly conn: SMTPConnection;
+  readonly conn: SmtpPipeline;
   /** Its name in the connection lease. */
   readonly holder: string;
   alive = true;
@@ -112,7 +111,7 @@ class Entry implements KeptConnection {
   leased: boolean;
   idleSince = 0;
   timer: NodeJS.Timeout | undefined;
-  constructor(conn: SMTPConnection, holder: string, leased: boolean) {
+  constructor(conn: SmtpPipeline, holder: string, leased: boolean) {
     this.conn = conn;
     this.holder = holder;
     this.leased = leased;
@@ -205,7 +204,7 @@ export class KeptSmtpConnections {
     const entry = kept as Entry;
     if (!entry.alive) return;
     entry.alive = false;
-    if (how === 'quit') void quit(entry.conn).then(() => this.#release(entry));
+    if (how === 'quit') void entry.conn.quit().then(() => this.#release(entry));
     else {
       entry.conn.close();
       void this.#release(entry);
@@ -232,7 +231,7 @@ export class KeptSmtpConnections {
     const holder = randomUUID();
     const leased = await this.#acquire(holder);
     const opened: OpenCounters = { connections: 0, logins: 0 };
-    let conn: SMTPConnection;
+    let conn: SmtpPipeline;
     try {
       conn = await openSmtpConnection(this.#config, this.#tokens, this.#options, opened);
     } catch (err) {
@@ -275,7 +274,7 @@ export class KeptSmtpConnections {
     const timer = setTimeout(() => entry.conn.close(), this.#options.checkTimeoutMs ?? 5_000);
     timer.unref();
     try {
-      await reset(entry.conn);
+      await entry.conn.reset();
       return true;
     } catch {
       return false;
@@ -294,7 +293,7 @@ export class KeptSmtpConnections {
   async #quit(entry: Entry): Promise<void> {
     clearTimeout(entry.timer);
     entry.alive = false;
-    await quit(entry.conn);
+    await entry.conn.quit();
     await this.#release(entry);
   }
 
@@ -342,28 +341,14 @@ export class KeptSmtpConnections {
 
 /** Idle: no inactivity timeout, and the socket does not keep the process alive. */
 function sleep(entry: Entry): void {
-  const socket = socketOf(entry.conn);
-  socket?.setTimeout(0);
-  socket?.unref();
+  entry.conn.socket.setTimeout(0);
+  entry.conn.socket.unref();
 }
 
-/** Back in use: the socket timeout applies again (nodemailer set it at connect; same value). */
+/** Back in use: the socket timeout applies again. */
 function wake(entry: Entry, socketTimeoutMs: number): void {
   clearTimeout(entry.timer);
   entry.timer = undefined;
-  const socket = socketOf(entry.conn);
-  socket?.ref();
-  if (entry.alive) socket?.setTimeout(socketTimeoutMs);
-}
-
-/**
- * nodemailer has no API for either; `_socket` is typed in @types/nodemailer ("the socket
- * connecting to the server", the TLS socket after STARTTLS). Guarded: a change there degrades to
- * nodemailer's own socket timeout ending idle connections, not to a failure.
- */
-function socketOf(conn: SMTPConnection): import('node:net').Socket | undefined {
-  const socket = (conn as { _socket?: unknown })._socket;
-  return socket && typeof (socket as { unref?: unknown }).unref === 'function'
-    ? (socket as import('node:net').Socket)
-    : undefined;
+  entry.conn.socket.ref();
+  if (entry.alive) entry.conn.socket.setTimeout(socketTimeoutMs);
 }

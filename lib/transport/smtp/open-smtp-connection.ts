@@ -1,6 +1,7 @@
 /**
  * Opens one authenticated SMTP connection: TCP, greeting, EHLO, STARTTLS (or implicit TLS), EHLO
- * and AUTH as configured. Rejects with nodemailer's error (classified by the caller); a connection
+ * and AUTH as configured, all by nodemailer; then hands the socket to the transaction layer
+ * (`smtp-pipeline.ts`). Rejects with nodemailer's error (classified by the caller); a connection
  * that failed half-way is closed here.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
@@ -12,6 +13,8 @@ import {
   smtpConnectionOptions,
 } from './smtp-connection-options.ts';
 import { connect, loginOAuth2, loginPassword } from './smtp-connection-steps.ts';
+import { parseEhloExtensions } from './smtp-extensions.ts';
+import { SmtpPipeline } from './smtp-pipeline.ts';
 
 export interface OpenConnectionOptions {
   tls?: SmtpTlsOverrides;
@@ -31,15 +34,18 @@ export async function openSmtpConnection(
   tokens: TokenProvider | undefined,
   options: OpenConnectionOptions,
   counters: OpenCounters,
-): Promise<SMTPConnection> {
+): Promise<SmtpPipeline> {
   const { smtp } = config;
   const conn = new SMTPConnection(smtpConnectionOptions(smtp, options));
   counters.connections++;
   // Without a listener an 'error' event would crash the process; the steps reject with it anyway,
   // and whoever keeps the connection watches 'end' (nodemailer emits it after every error too).
   conn.on('error', () => undefined);
+  let pipeline: SmtpPipeline;
   try {
     await connect(conn);
+    // Right after connect, nodemailer's last reply is the EHLO that counts (after STARTTLS).
+    const extensions = parseEhloExtensions(conn.lastServerResponse);
     if (!conn.secure && !smtp.allowPlaintext) {
       // Defence in depth: requireTLS already refuses, but no credential may ever follow a plain connection.
       throw Object.assign(
@@ -51,11 +57,58 @@ export async function openSmtpConnection(
       await login(conn, config, tokens);
       counters.logins++;
     }
+    pipeline = new SmtpPipeline(takeOverSocket(conn), extensions, {
+      secure: conn.secure,
+      socketTimeoutMs: options.timeouts?.socketMs ?? smtp.socketTimeoutMs,
+    });
   } catch (err) {
     conn.close();
     throw err;
   }
-  return conn;
+  return pipeline;
+}
+
+/** The socket listeners nodemailer's SMTPConnection keeps on its (TLS) socket once connected. */
+const NODEMAILER_LISTENERS = [
+  ['data', '_onSocketData'],
+  ['timeout', '_onSocketTimeout'],
+  ['close', '_onSocketClose'],
+  ['end', '_onSocketEnd'],
+  ['error', '_onSocketError'],
+] as const;
+
+/**
+ * Detaches nodemailer from an authenticated connection and returns its socket. nodemailer has no
+ * public way to hand a connection over, so this removes the listeners it keeps (the bound handlers
+ * it stores on the instance) and checks that nothing of the AUTH exchange is left unread. A
+ * nodemailer that no longer looks like this fails here, loudly, before any message is written
+ * (the tests open connections through this path on every run).
+ */
+function takeOverSocket(conn: SMTPConnection): import('node:net').Socket {
+  const internals = conn as unknown as Record<string, unknown> & {
+    _socket: import('node:net').Socket;
+    _remainder?: unknown;
+    _responseQueue?: unknown;
+  };
+  const socket = internals._socket;
+  const unread =
+    (typeof internals._remainder === 'string' && internals._remainder.length > 0) ||
+    (Array.isArray(internals._responseQueue) && internals._responseQueue.length > 0);
+  const listeners = NODEMAILER_LISTENERS.map(([event, name]) => [event, internals[name]] as const);
+  const attached = listeners.every(
+    ([event, listener]) =>
+      typeof listener === 'function' && socket.listeners(event).includes(listener),
+  );
+  if (!socket || unread || !attached) {
+    throw Object.assign(
+      new Error('Cannot take the SMTP connection over from nodemailer (its internals changed)'),
+      { code: 'EPROTOCOL', command: 'CONN' },
+    );
+  }
+  for (const [event, listener] of listeners) {
+    socket.removeListener(event, listener as (...args: unknown[]) => void);
+  }
+  return socket;
 }
 
 async function login(

@@ -4,19 +4,15 @@
  */
 import type { SenderConfig } from '../../config/sender-config.ts';
 import type { ConnectionLease, TokenProvider } from '../../types.ts';
+import type { TransportProbeOutcome } from '../mail-transport.ts';
 import { classificationToOutcome, classifySmtpFailure } from './classify-smtp-failure.ts';
 import { KeptSmtpConnections, NoConnectionSlotError } from './kept-smtp-connections.ts';
-
-export type SmtpProbeOutcome =
-  | { kind: 'ok' }
-  | { kind: 'config'; reason: string; fix: string }
-  | { kind: 'retry'; reason: string };
 
 export async function probeSmtp(
   config: SenderConfig,
   tokens: TokenProvider | undefined,
   options: { lease?: ConnectionLease } = {},
-): Promise<SmtpProbeOutcome> {
+): Promise<TransportProbeOutcome> {
   const keeper = new KeptSmtpConnections(config, tokens, { keepAliveMs: 0, lease: options.lease });
   try {
     await keeper.giveBack(await keeper.borrow());
@@ -26,6 +22,6 @@ export async function probeSmtp(
     const outcome = classificationToOutcome(classifySmtpFailure(err));
     if (outcome.kind === 'config')
       return { kind: 'config', reason: outcome.reason, fix: outcome.fix };
-    return { kind: 'retry', reason: outcome.kind === 'retry' ? outcome.reason : String(err) };
+    return { kind: 'retry', reason: 'reason' in outcome ? outcome.reason : String(err) };
   }
 }

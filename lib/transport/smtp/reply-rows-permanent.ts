@@ -1,6 +1,7 @@
 /**
  * Office 365 replies that refuse one message (rejected: to the DLQ) or the whole mailbox or tenant
- * (config: stop the batch, never retry in a loop). Part of the table in `office365-replies.ts`.
+ * (config: stop the batch, never retry in a loop), and the recipient limit of one message, which
+ * defers the recipients over it. Part of the table in `office365-replies.ts`.
  */
 import type { ReplyTableRow } from './office365-replies.ts';
 import { FIX_ABUSE } from './reply-rows-session.ts';
@@ -60,10 +61,10 @@ export const PERMANENT_REPLY_ROWS: readonly ReplyTableRow[] = [
     stage: 'RCPT TO',
     match: { enhanced: ['4.5.3'] },
     example: '452 4.5.3 Too many recipients',
-    failureClass: 'rejected',
+    failureClass: 'retry',
     explanation:
-      'The message has more recipients than the mailbox may address in one message (500 by default); retrying the same message cannot help.',
-    fix: 'Split the recipients over several messages.',
+      'The server takes fewer recipients in one message than this one has; those it took got the message (RFC 5321 4.5.3.1.10).',
+    fix: 'None: the rest are sent later, to them alone, with the same Message-ID. Lots of them: split the recipients over several messages.',
   },
   {
     id: 'invalid-address',

@@ -44,6 +44,62 @@ export const TRANSPORT_FAILURE_ROWS: readonly ReplyTableRow[] = [
     fix: 'Port 587 needs SMTP_TLS=starttls (the default); only 465-style servers need SMTP_TLS=implicit.',
   },
   {
+    id: 'tls-protocol-version',
+    title: 'Server offers only TLS older than 1.2',
+    stage: 'TLS',
+    match: {
+      error: [
+        'ETLS',
+        'ESOCKET',
+        'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION',
+        'ERR_SSL_UNSUPPORTED_PROTOCOL',
+      ],
+      text: /alert protocol version|unsupported protocol|no protocols available|version too low/i,
+    },
+    example:
+      'C04C28D0647F0000:error:0A00042E:SSL routines:ssl3_read_bytes:tlsv1 alert protocol version:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:918:SSL alert number 70',
+    exampleError: { code: 'ESOCKET', command: 'CONN' },
+    failureClass: 'config',
+    explanation:
+      'The server and the sender share no TLS version: the sender requires TLS 1.2 or newer (as Office 365 does), the server offers only TLS 1.0 or 1.1. Nothing was sent.',
+    fix: 'Point SMTP_HOST at a server that speaks TLS 1.2 or newer (smtp.office365.com does; smtp-legacy.office365.com and old relays may not), or upgrade the server; check for a TLS-intercepting proxy.',
+  },
+  {
+    id: 'tls-certificate-expired',
+    title: 'Server certificate expired',
+    stage: 'TLS',
+    match: {
+      error: ['ETLS', 'ESOCKET', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
+      text: /certificate has expired|certificate is not yet valid/i,
+    },
+    example: 'certificate has expired',
+    exampleError: { code: 'ETLS', originalCode: 'CERT_HAS_EXPIRED', command: 'STARTTLS' },
+    failureClass: 'config',
+    explanation:
+      "The server's certificate is outside its validity period (or this machine's clock is wrong). Credentials are never sent over such a connection.",
+    fix: 'Renew the certificate on the SMTP server (for Office 365: check the clock and for a TLS-intercepting proxy). Never turn verification off.',
+  },
+  {
+    id: 'tls-certificate-name',
+    title: 'Server certificate is for another name',
+    stage: 'TLS',
+    match: {
+      error: ['ETLS', 'ESOCKET', 'ERR_TLS_CERT_ALTNAME_INVALID'],
+      text: /altnames|does not match certificate/i,
+    },
+    example:
+      "Hostname/IP does not match certificate's altnames: IP: 52.96.0.1 is not in the cert's list: ",
+    exampleError: {
+      code: 'ETLS',
+      originalCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      command: 'STARTTLS',
+    },
+    failureClass: 'config',
+    explanation:
+      'The certificate verifies, but not for SMTP_HOST: an IP address or another name was configured, or a proxy answers instead of the server.',
+    fix: 'Set SMTP_HOST to the DNS name the certificate is issued for (smtp.office365.com, never an IP address).',
+  },
+  {
     id: 'tls-certificate',
     title: 'Server certificate not trusted',
     stage: 'TLS',
@@ -55,8 +111,8 @@ export const TRANSPORT_FAILURE_ROWS: readonly ReplyTableRow[] = [
     exampleError: { code: 'ETLS', command: 'STARTTLS' },
     failureClass: 'config',
     explanation:
-      'The server certificate does not verify (unknown CA, expired, or issued for another name). Credentials are never sent over such a connection.',
-    fix: 'Use the DNS name the certificate is issued for (smtp.office365.com, never an IP); for private servers give Node the CA with NODE_EXTRA_CA_CERTS. Never turn verification off.',
+      'The server certificate does not verify: self-signed, or from a CA this machine does not trust. Credentials are never sent over such a connection.',
+    fix: 'For Office 365 use smtp.office365.com (a public CA) and check for a TLS-intercepting proxy; for a private server give Node its CA with NODE_EXTRA_CA_CERTS. Never turn verification off.',
   },
   {
     id: 'tls-handshake',

@@ -1,7 +1,7 @@
 /**
- * Promise wrappers around nodemailer's callback-style SMTPConnection steps (connect, AUTH, send,
- * RSET, QUIT), so the session reads as a sequence. Each settles exactly once, also when the
- * connection fails through its `error` event instead of the callback.
+ * Promise wrappers around nodemailer's callback-style SMTPConnection steps (connect, AUTH, and for
+ * the doctor's test message send and QUIT), so the callers read as a sequence. Each settles exactly
+ * once, also when the connection fails through its `error` event instead of the callback.
  */
 
 import type SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
@@ -96,11 +96,6 @@ export function sendMessage(
       done,
     ),
   );
-}
-
-/** RSET: forgets a failed transaction so the session can carry on with the next message. */
-export function reset(conn: SMTPConnection): Promise<void> {
-  return settle<void>(conn, (done) => conn.reset((err) => done(err)));
 }
 
 /** QUIT, then wait (briefly) for the server to close; never rejects. */

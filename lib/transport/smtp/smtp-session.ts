@@ -1,21 +1,35 @@
 /**
  * One batch's view of an authenticated SMTP session: the connection is borrowed lazily on the first
  * message from {@link KeptSmtpConnections} (opened, or kept from an earlier batch of this warm
- * instance), every message of the batch goes over it, and `close()` gives it back. A connection is
- * replaced mid-batch only after it failed.
+ * instance), every message of the batch goes over it, and `close()` gives it back (after every
+ * message in flight has its answer). A connection is replaced mid-batch only after it failed.
+ *
+ * `send` may be called again before the previous message is answered: the messages are pipelined
+ * on the connection as the server allows (`smtp-pipeline.ts`), each with its own outcome. A message
+ * that was never written when its connection failed goes out once more on a new one.
  *
  * What a batch learns stays with the batch: a configuration stop or "server unavailable" makes
  * the rest of THIS batch retry without touching the network; the next batch tries again.
  *
- * Built on nodemailer's SMTPConnection rather than its pool on purpose: the pool discards a
+ * Built on connections of our own rather than nodemailer's pool on purpose: the pool discards a
  * connection after ANY failed send (even one 550 for an unknown recipient), which would cost a new
  * TLS + AUTH handshake mid-batch; here a refused message is followed by RSET and the session goes on.
  */
 
 import { findTokenAcquisitionError } from '../../auth/token-acquisition-error.ts';
 import type { SenderConfig } from '../../config/sender-config.ts';
-import type { ComposedMime, MailSession, SendOutcome, TokenProvider } from '../../types.ts';
-import { classificationToOutcome, classifySmtpFailure } from './classify-smtp-failure.ts';
+import type {
+  ComposedMime,
+  MailSession,
+  RecipientRefusal,
+  SendOutcome,
+  TokenProvider,
+} from '../../types.ts';
+import {
+  classificationToOutcome,
+  classifyRecipientRefusal,
+  classifySmtpFailure,
+} from './classify-smtp-failure.ts';
 import {
   type KeptConnection,
   type KeptConnectionsOptions,
@@ -24,12 +38,12 @@ import {
   type SessionLogger,
 } from './kept-smtp-connections.ts';
 import type { OpenConnectionOptions } from './open-smtp-connection.ts';
-import { reset, sendMessage } from './smtp-connection-steps.ts';
+import type { SmtpFailure } from './smtp-failure.ts';
 
 export type { SessionLogger } from './kept-smtp-connections.ts';
 
 export interface SmtpSessionOptions extends OpenConnectionOptions {
-  /** Where connection events, refused recipients and the configuration stop are logged. @default no logging */
+  /** Where connection events and the configuration stop are logged. @default no logging */
   logger?: SessionLogger;
 }
 
@@ -41,7 +55,7 @@ export interface SmtpSessionStats {
   logins: number;
   /** Messages the server accepted. */
   sent: number;
-  /** RSETs after a refused message (the session was kept). */
+  /** RSETs sent ahead of a message: after a refused one (the session was kept), or behind one still unanswered. */
   resets: number;
 }
 
@@ -69,12 +83,14 @@ export class SmtpSession implements MailSession {
   readonly #keeper: KeptSmtpConnections;
   readonly #logger: SessionLogger | undefined;
   #kept: KeptConnection | undefined;
+  #borrowing: Promise<KeptConnection> | undefined;
+  /** The kept connection's RSET count already added to `stats.resets`. */
+  #resetsCounted = 0;
   #stopped: ConfigOutcome | undefined;
   /** Set when the session could not be (re)established: the rest of the batch is retried later. */
   #unavailable: SendOutcome | undefined;
   #closed = false;
-  /** Sends run one at a time: an SMTP connection carries one transaction at a time. */
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #inFlight = new Set<Promise<SendOutcome>>();
 
   constructor(keeper: KeptSmtpConnections, logger?: SessionLogger) {
     this.#keeper = keeper;
@@ -95,28 +111,28 @@ export class SmtpSession implements MailSession {
   }
 
   send(mime: ComposedMime): Promise<SendOutcome> {
-    const run = this.#queue.then(() => this.#send(mime));
-    this.#queue = run.catch(() => undefined);
+    const run = this.#send(mime, true);
+    this.#inFlight.add(run);
+    void run.finally(() => this.#inFlight.delete(run));
     return run;
   }
 
-  /** Ends the batch: the connection goes back to its keeper (kept for the next batch, or QUIT). */
+  /** Ends the batch: once every message has its answer, the connection goes back to its keeper (kept for the next batch, or QUIT). */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#queue;
+    await Promise.allSettled([...this.#inFlight]);
     const kept = this.#kept;
     this.#kept = undefined;
     if (kept) await this.#keeper.giveBack(kept);
   }
 
-  async #send(mime: ComposedMime): Promise<SendOutcome> {
+  async #send(mime: ComposedMime, mayResend: boolean): Promise<SendOutcome> {
     // A broken configuration fails every message the same way: do not touch the network again.
     if (this.#stopped) return this.#stopped;
     // A server that could not be reached a moment ago would cost every remaining message of the
     // batch a full connection timeout; they are retried later with backoff instead.
     if (this.#unavailable) return this.#unavailable;
-    if (this.#closed)
-      return { kind: 'retry', reason: 'The SMTP session was closed before this message was sent.' };
+    if (this.#closed) return notSentOutcome();
     let kept: KeptConnection;
     try {
       kept = await this.#ready();
@@ -133,51 +149,55 @@ export class SmtpSession implements MailSession {
       return outcome;
     }
     try {
-      const info = await sendMessage(kept.conn, mime);
+      const info = await kept.conn.send(mime);
       this.stats.sent++;
-      if (info.rejected.length > 0) {
-        this.#logger?.warn('Some recipients were refused; the message was sent to the others', {
-          rejected: info.rejected,
-          replies: info.rejectedErrors?.map((e) => e.response),
-        });
-      }
       return {
         kind: 'sent',
         response: info.response,
         accepted: info.accepted,
-        rejected: info.rejected,
+        refused: recipientRefusals(info.rejectedErrors),
       };
     } catch (err) {
-      await this.#recover(kept, err);
+      if ((err as SmtpFailure).code === 'ENOTSENT') {
+        // Never written: safe to send on a new connection, unless the batch is over for it.
+        if (this.#stopped) return this.#stopped;
+        if (mayResend && !this.#closed) return this.#send(mime, false);
+        return notSentOutcome();
+      }
       return this.#failed(err);
+    } finally {
+      this.#countResets(kept);
+      if (!kept.alive) this.#drop(kept);
     }
   }
 
   /** The batch's connection, or one borrowed from the keeper (kept or new: connect, TLS, AUTH). */
-  async #ready(): Promise<KeptConnection> {
-    if (this.#kept?.alive) return this.#kept;
-    this.#kept = undefined;
-    this.#kept = await this.#keeper.borrow(this.stats);
-    return this.#kept;
+  #ready(): Promise<KeptConnection> {
+    if (this.#kept?.alive) return Promise.resolve(this.#kept);
+    if (this.#kept) this.#drop(this.#kept);
+    this.#borrowing ??= this.#keeper.borrow(this.stats).then(
+      (kept) => {
+        this.#borrowing = undefined;
+        this.#kept = kept;
+        this.#resetsCounted = kept.conn.resets;
+        return kept;
+      },
+      (err: unknown) => {
+        this.#borrowing = undefined;
+        throw err;
+      },
+    );
+    return this.#borrowing;
   }
 
-  /** After a failed message: RSET and keep the session when the server answered; else drop the connection. */
-  async #recover(kept: KeptConnection, err: unknown): Promise<void> {
-    const { responseCode, code } = err as { responseCode?: number; code?: string };
-    // A reply (other than 421, which closes the session) or a refusal nodemailer made before
-    // sending anything leaves a working connection: RSET clears the transaction.
-    const answered = responseCode !== undefined && responseCode !== 421;
-    const refusedLocally =
-      responseCode === undefined && (code === 'EMESSAGE' || code === 'EENVELOPE');
-    if (kept.alive && (answered || refusedLocally)) {
-      try {
-        await reset(kept.conn);
-        this.stats.resets++;
-        return;
-      } catch {
-        // fall through: the connection is not usable
-      }
-    }
+  #countResets(kept: KeptConnection): void {
+    if (kept !== this.#kept) return;
+    this.stats.resets += kept.conn.resets - this.#resetsCounted;
+    this.#resetsCounted = kept.conn.resets;
+  }
+
+  /** Forgets a connection that ended (its keeper saw it end too). */
+  #drop(kept: KeptConnection): void {
     this.#keeper.discard(kept, 'close');
     if (this.#kept === kept) this.#kept = undefined;
   }
@@ -185,19 +205,40 @@ export class SmtpSession implements MailSession {
   #failed(err: unknown): SendOutcome {
     const outcome = classificationToOutcome(classifySmtpFailure(err));
     if (outcome.kind === 'config') {
-      this.#stopped = outcome;
-      this.#logger?.error('SMTP configuration error: no more messages are sent in this batch', {
-        reason: outcome.reason,
-        fix: outcome.fix,
-        reply: outcome.reply,
-      });
+      if (!this.#stopped) {
+        this.#logger?.error('SMTP configuration error: no more messages are sent in this batch', {
+          reason: outcome.reason,
+          fix: outcome.fix,
+          reply: outcome.reply,
+        });
+        this.#stopped = outcome;
+      }
       // Not kept for the next batch either: it may be the very connection the error came from.
+      // Messages already written still get their answers before the QUIT.
       const kept = this.#kept;
       this.#kept = undefined;
       if (kept) this.#keeper.discard(kept, 'quit');
+      return outcome;
+    }
+    // Every recipient refused at RCPT TO: each keeps its own verdict (some may be only deferred).
+    const refused = recipientRefusals((err as { rejectedErrors?: unknown }).rejectedErrors);
+    if ((outcome.kind === 'retry' || outcome.kind === 'rejected') && refused.length > 0) {
+      return { ...outcome, refused };
     }
     return outcome;
   }
+}
+
+function notSentOutcome(): SendOutcome {
+  return { kind: 'retry', reason: 'The SMTP session was closed before this message was sent.' };
+}
+
+/** The per-recipient errors of a sent message (each with `.recipient` and its RCPT TO reply), classified. */
+function recipientRefusals(errors: unknown): RecipientRefusal[] {
+  if (!Array.isArray(errors)) return [];
+  return errors
+    .filter((e): e is { recipient: string } => typeof e?.recipient === 'string')
+    .map((e) => classifyRecipientRefusal(e.recipient, e));
 }
 
 /** Connection errors nodemailer reports when no reply came at all (its `_onError` transient codes). */

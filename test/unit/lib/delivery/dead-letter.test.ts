@@ -6,6 +6,13 @@ import {
   MAX_FAILURE_REASON_LENGTH,
   truncateReason,
 } from '../../../../lib/delivery/dead-letter.ts';
+import { failureRecipientsOf } from '../../../../lib/delivery/failure-recipients.ts';
+import { requeueForRecipients } from '../../../../lib/delivery/requeue-for-recipients.ts';
+import {
+  MAX_BODY_BYTES,
+  SQS_MAX_MESSAGE_BYTES,
+} from '../../../../lib/message/mail-message-limits.ts';
+import { parseMailMessageJson } from '../../../../lib/message/parse-mail-message.ts';
 import { type SqsEmulator, startSqsEmulator } from '../../../emulators/sqs-emulator.ts';
 
 let sqs: SqsEmulator;
@@ -98,4 +105,92 @@ describe('deadLetter', () => {
     expect(out.endsWith('…')).toBe(true);
     expect(truncateReason('a\r\nb')).toBe('a b');
   });
+
+  it('fits a body of the contract maximum with every attribute, listing hundreds of recipients by position', async () => {
+    const dlq = await sqs.createQueue('dl-edge');
+    const refused = Array.from(
+      { length: 499 },
+      (_, i) => `recipient-number-${i}@a-long-domain-name.example.com`,
+    );
+    const body = bodyOf(MAX_BODY_BYTES, { to: ['ann@example.com', ...refused] });
+    const reason = `550 5.1.10 ${'x'.repeat(2000)}`;
+    const result = await deadLetter(sqs.client, dlq, record(body), {
+      failureClass: 'rejected',
+      reason,
+      at: new Date(),
+      recipients: refused,
+      mailId: 'edge-1',
+    });
+    expect(result).toEqual({ ok: true });
+    const [message] = await receiveAll(dlq);
+    expect(message?.Body).toBe(body);
+    const attributes = message!.MessageAttributes!;
+    expect(attributes.FailureReason!.StringValue).toBe(truncateReason(reason));
+    expect(attributes.FailureRecipients!.StringValue).toMatch(/^#1,2,3,.*,499$/);
+    // A redrive of it reaches exactly those recipients.
+    const parsed = parseMailMessageJson(body);
+    if (!parsed.ok) throw new Error('test body is invalid');
+    const redriven = {
+      ...record(body),
+      messageAttributes: {
+        FailureRecipients: {
+          stringValue: attributes.FailureRecipients!.StringValue!,
+          dataType: 'String',
+        },
+      },
+    };
+    expect(failureRecipientsOf(redriven, parsed.message)).toEqual(refused);
+  });
+
+  it('moves an oversize body with a shortened reason, and what cannot fit left out, instead of failing', async () => {
+    const dlq = await sqs.createQueue('dl-oversize');
+    const nearlyFull = bodyOf(SQS_MAX_MESSAGE_BYTES - 60);
+    const shortened = await deadLetter(sqs.client, dlq, record(nearlyFull), {
+      failureClass: 'invalid',
+      reason: `invalid message: the message is too big: ${SQS_MAX_MESSAGE_BYTES - 60} bytes`,
+      at: new Date(),
+    });
+    expect(shortened).toEqual({ ok: true, trimmed: 'FailureAt left out, FailureReason shortened' });
+    const full = bodyOf(SQS_MAX_MESSAGE_BYTES);
+    expect(
+      await deadLetter(sqs.client, dlq, record(full), {
+        failureClass: 'invalid',
+        reason: 'too big',
+        at: new Date(),
+      }),
+    ).toEqual({
+      ok: true,
+      trimmed: 'FailureClass left out, FailureAt left out, FailureReason left out',
+    });
+    const messages = await receiveAll(dlq);
+    expect(messages.map((m) => m.Body?.length).sort()).toEqual(
+      [SQS_MAX_MESSAGE_BYTES - 60, SQS_MAX_MESSAGE_BYTES].sort(),
+    );
+    const first = messages.find((m) => m.Body === nearlyFull)!;
+    expect(first.MessageAttributes).toMatchObject({
+      FailureClass: { StringValue: 'invalid' },
+      FailureReason: { StringValue: expect.stringMatching(/^invalid mess.*…$/) },
+    });
+  });
+
+  it('puts a copy for deferred recipients back with positions when addresses would not fit', async () => {
+    const queue = await sqs.createQueue('copies');
+    const deferred = Array.from({ length: 300 }, (_, i) => `deferred-recipient-${i}@example.com`);
+    const body = bodyOf(MAX_BODY_BYTES, { to: deferred });
+    expect(
+      await requeueForRecipients(sqs.client, queue, record(body), deferred.slice(1), 0, 'edge-2'),
+    ).toEqual({ ok: true });
+    const [copy] = await receiveAll(queue);
+    expect(copy?.MessageAttributes?.FailureRecipients?.StringValue).toMatch(/^#1,2,.*,299$/);
+    expect(copy?.MessageAttributes?.MailId?.StringValue).toBe('edge-2');
+  });
 });
+
+/** A mail message body of exactly `bytes` bytes. */
+function bodyOf(bytes: number, extra: Record<string, unknown> = {}): string {
+  const shape = { id: 'edge-1', to: ['ann@example.com'], subject: 'Edge', ...extra, text: '' };
+  const padding = bytes - Buffer.byteLength(JSON.stringify(shape));
+  const body = JSON.stringify({ ...shape, text: 'x'.repeat(padding) });
+  expect(Buffer.byteLength(body)).toBe(bytes);
+  return body;
+}

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResult } from '../../../../lib/delivery/batch-outcome.ts';
 import { type BatchDeps, processBatch } from '../../../../lib/delivery/process-batch.ts';
 import { createSqsEventSource } from '../../../../lib/local/sqs-event-source.ts';
+import { SQS_MAX_MESSAGE_BYTES } from '../../../../lib/message/mail-message-limits.ts';
 import type { DeliveryLedger, LedgerClaim, SendRateLimiter } from '../../../../lib/types.ts';
 import { type SqsEmulator, startSqsEmulator } from '../../../emulators/sqs-emulator.ts';
 import {
@@ -41,6 +42,8 @@ interface RunOptions {
   remainingMs?: () => number;
   deps?: Partial<BatchDeps>;
   dlqUrl?: string;
+  /** String message attributes of each message, by position. */
+  attributes?: Record<string, string>[];
 }
 
 /** Enqueues `bodies`, receives them as one Lambda batch and runs `processBatch` on it. */
@@ -52,6 +55,14 @@ async function run(bodies: string[], options: RunOptions = {}) {
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: body,
+        ...(options.attributes?.[i] && {
+          MessageAttributes: Object.fromEntries(
+            Object.entries(options.attributes[i]).map(([k, v]) => [
+              k,
+              { DataType: 'String', StringValue: v },
+            ]),
+          ),
+        }),
         ...(options.fifo
           ? { MessageGroupId: options.groups?.[i] ?? 'g', MessageDeduplicationId: `d${i}` }
           : {}),
@@ -108,13 +119,23 @@ async function run(bodies: string[], options: RunOptions = {}) {
   const report = await source.drainOnce();
   expect(report?.records).toHaveLength(bodies.length);
   const outcomeOf = (i: number) => result!.records[i]!.outcome;
-  return { result: result!, records, report: report!, sessions, visibility, dlqUrl, outcomeOf };
+  return {
+    result: result!,
+    records,
+    report: report!,
+    sessions,
+    visibility,
+    queueUrl,
+    dlqUrl,
+    outcomeOf,
+  };
 }
 
-async function receiveDlq(dlqUrl: string) {
+/** What is visible on `queueUrl` (the DLQ, or the queue for copies), with attributes. */
+async function receiveDlq(queueUrl: string) {
   const { Messages = [] } = await sqs.client.send(
     new ReceiveMessageCommand({
-      QueueUrl: dlqUrl,
+      QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       MessageAttributeNames: ['All'],
     }),
@@ -321,17 +342,135 @@ describe('processBatch', () => {
     expect(result.batchItemFailures).toHaveLength(1);
   });
 
-  it('counts a partial recipient refusal as sent and logs the refused recipients', async () => {
-    const { result } = await run([mail('partial', { tags: { tenant: 'acme' } })]);
+  it('splits a message by recipient: a copy for the deferred, a dead letter for the refused, nothing again for the accepted', async () => {
+    const body = mail('split', {
+      id: 'm-split',
+      to: ['ann@example.com', 'defer-1@example.com'],
+      cc: ['gone-1@example.com'],
+      tags: { tenant: 'acme' },
+    });
+    const { result, queueUrl, dlqUrl, report } = await run([body], { deps: { random: () => 0 } });
     expect(result.records[0]!.outcome).toMatchObject({
-      kind: 'sent',
-      refused: ['gone@example.com'],
+      kind: 'partial',
+      accepted: ['ann@example.com'],
+      deferred: { recipients: ['defer-1@example.com'], delaySeconds: 0 },
+      refused: { recipients: ['gone-1@example.com'] },
+    });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(report.deleted).toHaveLength(1);
+
+    const [dead, ...moreDead] = await receiveDlq(dlqUrl);
+    expect(moreDead).toEqual([]);
+    expect(dead!.Body).toBe(body);
+    expect(dead!.MessageAttributes).toMatchObject({
+      FailureClass: { StringValue: 'rejected' },
+      FailureRecipients: { StringValue: 'gone-1@example.com' },
+    });
+    expect(dead!.MessageAttributes!.FailureReason!.StringValue).toContain('550 5.1.10');
+
+    const [copy, ...moreCopies] = await receiveDlq(queueUrl);
+    expect(moreCopies).toEqual([]);
+    expect(copy!.Body).toBe(body);
+    expect(copy!.MessageAttributes).toEqual({
+      FailureRecipients: { DataType: 'String', StringValue: 'defer-1@example.com' },
+      MailId: { DataType: 'String', StringValue: 'm-split' },
     });
     // Tags ride on the log lines (never in the mail: see compose-mail tests).
-    expect(obs.logs().find((l) => l.refusedRecipients)).toMatchObject({
+    expect(obs.logs().find((l) => l.level === 'WARN')).toMatchObject({
       tags: { tenant: 'acme' },
-      refusedRecipients: ['gone@example.com'],
+      accepted: 1,
+      deferred: { count: 1, recipients: ['defer-1@example.com'] },
+      refused: { count: 1, recipients: ['gone-1@example.com'] },
     });
+    expect(obs.metricTotals()).toMatchObject({
+      MessagesSent: 1,
+      RecipientsDeferred: 1,
+      RecipientsRefused: 1,
+    });
+  });
+
+  it('moves a body of a full 1 MiB (no room for attributes) to the DLQ rather than retrying it', async () => {
+    const shape = mail('huge');
+    const body = shape.replace('"hi"', `"${'x'.repeat(SQS_MAX_MESSAGE_BYTES - shape.length + 2)}"`);
+    expect(Buffer.byteLength(body)).toBe(SQS_MAX_MESSAGE_BYTES);
+    const { result, dlqUrl, sessions } = await run([body]);
+    expect(result.records[0]!.outcome).toMatchObject({ kind: 'invalid' });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sessions.all).toHaveLength(0);
+    const [dead] = await receiveDlq(dlqUrl);
+    expect(dead!.Body).toBe(body);
+    expect(obs.logs().find((l) => l.trimmed)).toMatchObject({
+      level: 'WARN',
+      trimmed: expect.stringContaining('FailureReason left out'),
+      reason: expect.stringContaining('too big'),
+    });
+  });
+
+  it('sends a narrowed record to the recipients it names alone, with the headers of the whole message', async () => {
+    const body = mail('again', {
+      to: ['ann@example.com', 'Defer-1@example.com'],
+      cc: ['bob@example.com'],
+    });
+    const { result, sessions } = await run([body], {
+      attributes: [{ FailureRecipients: 'defer-1@example.com, bob@example.com, eve@example.com' }],
+    });
+    const { mime } = sessions.all[0]!.sent[0]!;
+    // eve@ is not a recipient of the message: the attribute can narrow, never add.
+    expect(mime.envelope).toMatchObject({
+      to: ['Defer-1@example.com', 'bob@example.com'],
+      narrowed: true,
+    });
+    expect(mime.raw.toString()).toMatch(/^To: ann@example.com, Defer-1@example.com$/m);
+    expect(mime.raw.toString()).toMatch(/^Cc: bob@example.com$/m);
+    expect(result.records[0]!.outcome).toMatchObject({
+      kind: 'partial',
+      accepted: ['bob@example.com'],
+      deferred: { recipients: ['Defer-1@example.com'] },
+    });
+  });
+
+  it('dead-letters a narrowed record whose recipients are all refused, still naming them', async () => {
+    const body = mail('again', { to: ['ann@example.com', 'gone-2@example.com'] });
+    const { result, dlqUrl } = await run([body], {
+      attributes: [{ FailureRecipients: 'gone-2@example.com' }],
+    });
+    expect(result.records[0]!.outcome).toMatchObject({
+      kind: 'rejected',
+      recipients: ['gone-2@example.com'],
+    });
+    const [dead] = await receiveDlq(dlqUrl);
+    expect(dead!.MessageAttributes?.FailureRecipients?.StringValue).toBe('gone-2@example.com');
+  });
+
+  it('refuses a record whose FailureRecipients names none of its recipients', async () => {
+    const { result, sessions, dlqUrl } = await run([mail('stranger')], {
+      attributes: [{ FailureRecipients: 'eve@example.com' }],
+    });
+    expect(sessions.all.flatMap((s) => s.sent)).toEqual([]);
+    expect(result.records[0]!.outcome).toMatchObject({ kind: 'invalid' });
+    const [dead] = await receiveDlq(dlqUrl);
+    expect(dead!.MessageAttributes?.FailureReason?.StringValue).toMatch(
+      /FailureRecipients names none of the message's recipients/,
+    );
+  });
+
+  it('retries in place when every recipient got a temporary reply, and dead-letters when all were refused', async () => {
+    const { result } = await run([
+      mail('all deferred', { to: ['defer-1@example.com', 'defer-2@example.com'] }),
+      mail('all refused', { to: ['gone-1@example.com'] }),
+      mail('mixed, none accepted', { to: ['gone-1@example.com', 'defer-1@example.com'] }),
+    ]);
+    expect(result.records.map((r) => r.outcome)).toMatchObject([
+      { kind: 'retry', cause: 'temporary', reason: expect.stringContaining('450 4.2.1') },
+      { kind: 'rejected', reason: expect.stringContaining('550 5.1.10') },
+      {
+        kind: 'partial',
+        accepted: [],
+        deferred: { recipients: ['defer-1@example.com'] },
+        refused: { recipients: ['gone-1@example.com'] },
+      },
+    ]);
+    expect(result.records[1]!.outcome).not.toHaveProperty('recipients');
   });
 });
 
@@ -345,6 +484,7 @@ describe('processBatch with a delivery ledger and a rate limiter', () => {
       },
       complete: async (id) => void calls.push(`complete ${id}`),
       release: async (id) => void calls.push(`release ${id}`),
+      settle: async (id, verdict) => void calls.push(`settle ${id} ${JSON.parse(verdict).kind}`),
     };
     return { ledger, calls };
   }
@@ -378,6 +518,48 @@ describe('processBatch with a delivery ledger and a rate limiter', () => {
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual([
       records[1]!.messageId,
       records[3]!.messageId,
+    ]);
+  });
+
+  it('keeps a refused message from the server until its dead letter is on the DLQ', async () => {
+    const { ledger, calls } = fakeLedger({});
+    const missingDlq = `${sqs.endpoint}/000000000000/no-such-dlq`;
+    const first = await run([mail('reject me', { id: 'r1' })], {
+      deps: { ledger },
+      dlqUrl: missingDlq,
+    });
+    expect(first.result.records[0]!.outcome).toMatchObject({
+      kind: 'retry',
+      cause: 'dead-letter-failed',
+    });
+    expect(calls).toEqual(['claim r1', 'settle r1 rejected']);
+
+    // The next receive finds the verdict: no second send, only the move, then the verdict goes.
+    const verdict = JSON.stringify({ kind: 'rejected', reason: '550 5.1.10 earlier' });
+    const again = fakeLedger({ r1: { verdict } });
+    const second = await run([mail('reject me', { id: 'r1' })], { deps: { ledger: again.ledger } });
+    expect(second.sessions.all).toHaveLength(0);
+    expect(second.result.records[0]!.outcome).toMatchObject({ kind: 'rejected' });
+    expect(again.calls).toEqual(['claim r1', 'release r1']);
+    const [dead] = await receiveDlq(second.dlqUrl);
+    expect(dead!.MessageAttributes?.FailureReason?.StringValue).toBe('550 5.1.10 earlier');
+  });
+
+  it('keys a narrowed record apart from its message, and marks a split one sent once its moves are done', async () => {
+    const { ledger, calls } = fakeLedger({});
+    await run(
+      [
+        mail('split', { id: 's1', to: ['ann@example.com', 'defer-1@example.com'] }),
+        mail('narrowed', { id: 's2', to: ['ann@example.com', 'bob@example.com'] }),
+      ],
+      { deps: { ledger }, attributes: [{}, { FailureRecipients: 'bob@example.com' }] },
+    );
+    expect(calls).toEqual([
+      'claim s1',
+      'settle s1 partial',
+      'complete s1',
+      expect.stringMatching(/^claim s2\/[\w-]{22}$/),
+      expect.stringMatching(/^complete s2\/[\w-]{22}$/),
     ]);
   });
 

@@ -7,7 +7,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
-import type { ComposedMime, MailSession, SendOutcome } from '../../../../lib/types.ts';
+import type {
+  ComposedMime,
+  MailSession,
+  RecipientRefusal,
+  SendOutcome,
+} from '../../../../lib/types.ts';
 
 export interface FakeSession extends MailSession {
   /** What each send carried, read back from its MIME. */
@@ -16,7 +21,10 @@ export interface FakeSession extends MailSession {
   closed: number;
 }
 
-/** Answers by subject: `reject…`, `retry…`, `throttle…`, `config…`, `partial…`, else sent. */
+/**
+ * Answers by subject: `reject…`, `retry…`, `throttle…`, `config…`; else per recipient: `defer…@`
+ * gets `450 4.2.1`, `gone…@` gets `550 5.1.10`, anyone else gets the message.
+ */
 export function scriptedSessions(): { open: () => FakeSession; all: FakeSession[] } {
   const all: FakeSession[] = [];
   const open = (): FakeSession => {
@@ -27,7 +35,7 @@ export function scriptedSessions(): { open: () => FakeSession; all: FakeSession[
       async send(mime) {
         const subject = /^Subject: (.*)$/m.exec(mime.raw.toString('utf8'))?.[1] ?? '';
         session.sent.push({ subject, mime });
-        return outcomeFor(subject);
+        return outcomeFor(subject, mime.envelope.to);
       },
       async close() {
         session.closed++;
@@ -39,12 +47,11 @@ export function scriptedSessions(): { open: () => FakeSession; all: FakeSession[
   return { open, all };
 }
 
-function outcomeFor(subject: string): SendOutcome {
-  const reply = (text: string) => ({
-    code: Number(text.slice(0, 3)),
-    enhanced: text.split(' ')[1],
-    text,
-  });
+function reply(text: string) {
+  return { code: Number(text.slice(0, 3)), enhanced: text.split(' ')[1], text };
+}
+
+function outcomeFor(subject: string, envelope: string[]): SendOutcome {
   if (subject.startsWith('reject')) {
     const r = reply(
       '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
@@ -66,20 +73,23 @@ function outcomeFor(subject: string): SendOutcome {
       fix: 'enable SMTP AUTH on the mailbox',
     };
   }
-  if (subject.startsWith('partial')) {
-    return {
-      kind: 'sent',
-      response: '250 2.0.0 OK',
-      accepted: ['a@example.com'],
-      rejected: ['gone@example.com'],
-    };
+  const refused = envelope.flatMap((recipient): RecipientRefusal[] => {
+    if (/^defer/i.test(recipient)) {
+      const r = reply('450 4.2.1 Mailbox temporarily unavailable');
+      return [{ recipient, kind: 'retry', reason: `Temporary failure: ${r.text}`, reply: r }];
+    }
+    if (/^gone/i.test(recipient)) {
+      const r = reply('550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found');
+      return [{ recipient, kind: 'rejected', reason: `Recipient not found: ${r.text}`, reply: r }];
+    }
+    return [];
+  });
+  const accepted = envelope.filter((r) => !refused.some((x) => x.recipient === r));
+  if (accepted.length === 0) {
+    const kind = refused.some((r) => r.kind === 'retry') ? 'retry' : 'rejected';
+    return { kind, reason: "Can't send mail - all recipients were rejected", refused };
   }
-  return {
-    kind: 'sent',
-    response: '250 2.0.0 OK <queued>',
-    accepted: ['a@example.com'],
-    rejected: [],
-  };
+  return { kind: 'sent', response: '250 2.0.0 OK <queued>', accepted, refused };
 }
 
 export interface LogLine {
