@@ -10,11 +10,20 @@ import { loadSenderConfig, SECRET_VARIABLES, type SenderConfigResult } from './s
 
 type Env = Record<string, string | undefined>;
 
-/** Keys the secret may hold: the secret values, and the app ids some teams keep next to them. */
+/**
+ * Keys of the secret that are not variable names: `expiresAt`, when the client secret or password
+ * it holds expires, is read as `MAIL_CREDENTIAL_EXPIRES_AT` (credential health).
+ */
+const SECRET_KEY_VARIABLES: Readonly<Record<string, string>> = {
+  expiresAt: 'MAIL_CREDENTIAL_EXPIRES_AT',
+};
+
+/** Keys the secret may hold: the secret values, the app ids some teams keep next to them, `expiresAt`. */
 export const SECRET_KEYS: readonly string[] = [
   ...SECRET_VARIABLES,
   'O365_TENANT_ID',
   'O365_CLIENT_ID',
+  ...Object.keys(SECRET_KEY_VARIABLES),
 ];
 /** @default 300 seconds: a rotated secret is picked up within five minutes. */
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -111,8 +120,9 @@ export async function resolveSecrets(
         false,
       );
     }
-    merged[key] = v;
-    fromSecret.push(key);
+    const variable = SECRET_KEY_VARIABLES[key] ?? key;
+    merged[variable] = v;
+    fromSecret.push(variable);
   }
   return { env: merged, fromSecret, ignoredKeys };
 }

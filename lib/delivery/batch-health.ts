@@ -15,7 +15,9 @@ export function batchHealth(
   if (result.configError) return { kind: 'config', ...result.configError };
   let unreachable: { reason: string; failingForMs: number } | undefined;
   for (const [i, { outcome }] of result.records.entries()) {
+    // The server answered and took the message (for some recipients at least): the way out works.
     if (outcome.kind === 'sent' && !outcome.duplicate) return { kind: 'healthy' };
+    if (outcome.kind === 'partial' && outcome.accepted.length > 0) return { kind: 'healthy' };
     if (outcome.kind !== 'retry' || outcome.cause !== 'unreachable') continue;
     const firstTried = Number(records[i]?.attributes?.ApproximateFirstReceiveTimestamp);
     const waited = Number.isFinite(firstTried) ? Math.max(0, now - firstTried) : 0;

@@ -13,11 +13,19 @@
  *   AUTH; no mail), and resumes consuming when that works.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { credentialExpiry } from '../config/credential-expiry.ts';
+import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
 import { breakerFromEnv } from '../guards/breaker/breaker-from-env.ts';
 import type { BreakerState } from '../guards/breaker/breaker-state.ts';
 import { type PauseOutcome, pausedMessage } from '../guards/breaker/circuit-breaker.ts';
 import { batchHealth } from './batch-health.ts';
-import { createObservability, flushMetrics, METRIC, type Observability } from './observability.ts';
+import {
+  createObservability,
+  flushMetrics,
+  METRIC,
+  type Observability,
+  reportCredentialExpiry,
+} from './observability.ts';
 import { peekMailId } from './process-record.ts';
 import { createSenderRuntime, probeSender, type SenderRuntime } from './sender-runtime.ts';
 
@@ -156,14 +164,19 @@ export function createSenderLambda(
   }
 
   async function probe(): Promise<ProbeReport> {
-    if (!breaker) return { breaker: 'off' };
     const state = await breakerState();
+    // Paused: the configuration as a cold start would see it, the secret read anew. Either way
+    // the schedule keeps the credential's days-left metric fresh while no mail flows.
+    const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: state?.paused === true });
+    if (loaded.ok) reportCredentialExpiry(observability, credentialExpiry(loaded.config));
+    flushMetrics(metrics);
+    if (!breaker) return { breaker: 'off' };
     if (!state) return { breaker: 'closed' };
     if (!state.paused) {
       paused(false);
       return { breaker: 'closed' };
     }
-    const found = await probeSender(env);
+    const found = await probeSender(env, loaded);
     if (!found.ok) {
       logger.warn(
         `consuming stays paused: ${found.reason.replace(/[.\s]+$/, '')}. Fix: ${found.fix}`,

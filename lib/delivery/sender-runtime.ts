@@ -11,7 +11,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { createTokenProvider } from '../auth/token-provider.ts';
 import { awsClientConfig } from '../config/aws-client-config.ts';
+import { credentialExpiry } from '../config/credential-expiry.ts';
 import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
+import type { SenderConfigResult } from '../config/sender-config.ts';
 import { deliveryGuardsFromEnv } from '../guards/ledger/delivery-guards-from-env.ts';
 import { createMailTransport } from '../transport/mail-transport.ts';
 import type { DeliveryLedger, SendRateLimiter } from '../types.ts';
@@ -25,6 +27,7 @@ import {
   METRIC,
   messageKeys,
   type Observability,
+  reportCredentialExpiry,
 } from './observability.ts';
 import { type BatchContext, type BatchDeps, processBatch } from './process-batch.ts';
 import { peekMailId } from './process-record.ts';
@@ -93,6 +96,7 @@ async function assemble(
 ): Promise<SenderRuntime> {
   const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: options.freshSecrets });
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
+  reportCredentialExpiry(observability, credentialExpiry(loaded.config));
   for (const warning of loaded.warnings) observability.logger.warn(warning);
   const guards = deliveryGuardsFromEnv(env);
   if (!guards.ok) return configFailureRuntime(guards.problems, observability);
@@ -209,12 +213,14 @@ function configProblemsReason(problems: readonly string[]): string {
 export type SenderProbeResult = { ok: true } | { ok: false; reason: string; fix: string };
 
 /**
- * The circuit breaker's probe: loads the configuration as a cold start would (the secret read
- * now, not from the cache), then sets up what a batch would — for SMTP token, connect, TLS, AUTH
- * under a connection lease, then QUIT; for Graph a token — and sends no mail.
+ * The circuit breaker's probe: with the configuration as a cold start would load it (`loaded`,
+ * the secret read anew), sets up what a batch would — for SMTP token, connect, TLS, AUTH under a
+ * connection lease, then QUIT; for Graph a token — and sends no mail.
  */
-export async function probeSender(env: NodeJS.ProcessEnv): Promise<SenderProbeResult> {
-  const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: true });
+export async function probeSender(
+  env: NodeJS.ProcessEnv,
+  loaded: SenderConfigResult,
+): Promise<SenderProbeResult> {
   const guards = loaded.ok ? deliveryGuardsFromEnv(env) : undefined;
   if (!loaded.ok || !guards?.ok) {
     const problems = !loaded.ok ? loaded.problems : guards && !guards.ok ? guards.problems : [];

@@ -202,9 +202,9 @@ describe('MailSender with its defaults', () => {
     ]);
   });
 
-  it('alarms on dead letters, old messages, function errors, configuration errors and a pause, to an encrypted topic', () => {
+  it('alarms on dead letters, old messages, function errors, configuration errors, a pause and an expiring credential, to an encrypted topic', () => {
     const topic = stack.resolve(sender.alarmTopic.topicArn);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     const alarm = (namespace: string, metricName: string, threshold: number) =>
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: namespace,
@@ -218,6 +218,15 @@ describe('MailSender with its defaults', () => {
     alarm('AWS/Lambda', 'Errors', 1);
     alarm(METRICS_NAMESPACE, 'ConfigErrors', 1);
     alarm(METRICS_NAMESPACE, 'ConsumptionPaused', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'CredentialDaysLeft',
+      Statistic: 'Minimum',
+      Period: 3600,
+      Threshold: 30,
+      ComparisonOperator: 'LessThanThreshold',
+      AlarmActions: [topic],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ConfigErrors',
       Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
