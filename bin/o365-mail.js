@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The package's bin: a plain JS shim so npm can link it; the command line itself is TypeScript,
-// run by Node's type stripping (Node 22.18+). An older Node would fail on the .ts import with an
-// obscure ERR_UNKNOWN_FILE_EXTENSION, so say what is needed first.
+// The command line run from this repository's TypeScript sources (the tests use it); the package's
+// bin is the prebuilt dist/bin/o365-mail.mjs. Sources need Node's type stripping (Node 22.18+); an
+// older Node would fail on the .ts import with an obscure ERR_UNKNOWN_FILE_EXTENSION, so say so first.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 18)) {
-  console.error(`o365-mail needs Node.js 22.18 or newer; this is ${process.version}.`);
+  console.error(
+    `o365-mail from the sources needs Node.js 22.18 or newer; this is ${process.version}. Use the built command line (npm run build, then node dist/bin/o365-mail.mjs).`,
+  );
   process.exit(2);
 }
-const { main } = await import('../lib/cli/main.ts');
-process.exitCode = await main(process.argv);
+await import('../lib/cli/bin.ts');

@@ -8,6 +8,21 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 export const SMTP_AUTH_MODES = ['oauth2', 'password', 'none'] as const;
 export type SmtpAuthMode = (typeof SMTP_AUTH_MODES)[number];
 
+/** The door into Exchange Online (`MAIL_TRANSPORT`); see docs/doors.md. */
+export const MAIL_TRANSPORTS = ['smtp', 'graph'] as const;
+export type MailTransport = (typeof MAIL_TRANSPORTS)[number];
+
+/** The SMTP endpoint preset (`SMTP_ENDPOINT`): client submission, or High Volume Email. */
+export const SMTP_ENDPOINTS = ['office365', 'hve'] as const;
+export type SmtpEndpoint = (typeof SMTP_ENDPOINTS)[number];
+
+/** What Graph does with a message over sendMail's ~4 MB (`MAIL_GRAPH_LARGE_MESSAGES`). */
+export const GRAPH_LARGE_MESSAGE_MODES = ['reject', 'upload'] as const;
+export type GraphLargeMessageMode = (typeof GRAPH_LARGE_MESSAGE_MODES)[number];
+
+/** High Volume Email's SMTP host. */
+export const HVE_SMTP_HOST = 'smtp.hve.mx.microsoft';
+
 /** Where the sender function's code comes from; see {@link MailSenderProps.senderCode}. */
 export const SENDER_CODES = ['prebuilt', 'source'] as const;
 export type SenderCode = (typeof SENDER_CODES)[number];
@@ -22,7 +37,42 @@ export interface MailSenderProps {
    */
   readonly allowedFrom?: readonly string[];
   /**
-   * How the function authenticates to SMTP (`SMTP_AUTH`).
+   * The door into Exchange Online (`MAIL_TRANSPORT`): SMTP AUTH, or Microsoft Graph `sendMail`
+   * with the same MIME (needs `tenantId`, `clientId` and the app's Mail.Send; no SMTP AUTH on the
+   * mailbox). See docs/doors.md.
+   * @default 'smtp'
+   */
+  readonly transport?: MailTransport;
+  /**
+   * The SMTP endpoint (`SMTP_ENDPOINT`): Exchange Online client submission, or High Volume Email
+   * (`smtp.hve.mx.microsoft:587`, internal recipients only, at most 50 recipients and 10 MB per
+   * message, billed per recipient; `sendRateLimit` then defaults to off). Only with `transport: 'smtp'`.
+   * @default 'office365'
+   */
+  readonly endpoint?: SmtpEndpoint;
+  /**
+   * Microsoft Graph host for sovereign clouds (`O365_GRAPH_ENDPOINT`): `https://graph.microsoft.us`,
+   * `https://dod-graph.microsoft.us` or `https://microsoftgraph.chinacloudapi.cn`; pair it with the
+   * cloud's `authorityHost`. Only with `transport: 'graph'`.
+   * @default - not set: the sender uses `https://graph.microsoft.com`
+   */
+  readonly graphEndpoint?: string;
+  /**
+   * Keep a copy of each message in the mailbox's Sent Items (`MAIL_SAVE_TO_SENT_ITEMS`). `false`
+   * sends through a draft and needs Mail.ReadWrite too. Only with `transport: 'graph'` (SMTP AUTH
+   * always saves; HVE never does).
+   * @default - not set: the sender's default, true
+   */
+  readonly saveToSentItems?: boolean;
+  /**
+   * A message whose sendMail request would exceed ~4 MB (`MAIL_GRAPH_LARGE_MESSAGES`): `'reject'`
+   * dead-letters it with the reason, `'upload'` sends it as a draft with attachment upload sessions
+   * (up to 150 MB; needs Mail.ReadWrite). Only with `transport: 'graph'`.
+   * @default - not set: the sender's default, 'reject'
+   */
+  readonly graphLargeMessages?: GraphLargeMessageMode;
+  /**
+   * How the function authenticates to SMTP (`SMTP_AUTH`); Graph takes `oauth2` only.
    * @default 'oauth2'
    */
   readonly smtpAuth?: SmtpAuthMode;
@@ -43,7 +93,7 @@ export interface MailSenderProps {
   readonly authorityHost?: string;
   /**
    * SMTP server (`SMTP_HOST`).
-   * @default 'smtp.office365.com'
+   * @default 'smtp.office365.com', or 'smtp.hve.mx.microsoft' with `endpoint: 'hve'`
    */
   readonly smtpHost?: string;
   /**
@@ -141,7 +191,8 @@ export interface MailSenderProps {
    * Budget of the sending mailbox, shared by all concurrent invocations through the same table:
    * when it is spent, messages wait on the queue instead of being throttled by the server.
    * `false` turns the limiter off (throttling replies still delay the retries).
-   * @default { messagesPerMinute: 30, recipientsPerDay: 10000 } (Exchange Online's limits)
+   * @default { messagesPerMinute: 30, recipientsPerDay: 10000 } (Exchange Online's limits); false
+   *   with `endpoint: 'hve'` (HVE has no message or recipient rate limit)
    */
   readonly sendRateLimit?:
     | false
@@ -153,7 +204,7 @@ export interface MailSenderProps {
    * the delivery-state table that lapses by itself when its sandbox vanishes; a sandbox that finds
    * every slot taken waits a moment, then retries its batch later (nothing is lost). Lower it when
    * other clients use the same mailbox; `0` turns the cap off.
-   * @default 3
+   * @default 3, or 0 with `transport: 'graph'` (Graph keeps no SMTP connections)
    */
   readonly maxConnections?: number;
   /**
@@ -269,6 +320,11 @@ export const MANAGED_ENVIRONMENT = [
   'SMTP_PORT',
   'SMTP_AUTH',
   'SMTP_KEEPALIVE_SECONDS',
+  'SMTP_ENDPOINT',
+  'MAIL_TRANSPORT',
+  'O365_GRAPH_ENDPOINT',
+  'MAIL_SAVE_TO_SENT_ITEMS',
+  'MAIL_GRAPH_LARGE_MESSAGES',
   'O365_TENANT_ID',
   'O365_CLIENT_ID',
   'O365_AUTHORITY_HOST',

@@ -20,13 +20,21 @@ import { DeliveryStateTable } from './delivery-state-table.ts';
 import { MailSenderMonitoring, METRICS_NAMESPACE } from './mail-sender-monitoring.ts';
 import {
   MAIL_SENDER_DEFAULTS as DEFAULTS,
+  HVE_SMTP_HOST,
   type MailSenderProps,
   type SmtpAuthMode,
 } from './mail-sender-props.ts';
 import { DEFAULT_SENDER_CODE, senderFunction } from './sender-code.ts';
 import { validateMailSenderProps } from './validate-mail-sender-props.ts';
 
-export type { MailSenderProps, SenderCode, SmtpAuthMode } from './mail-sender-props.ts';
+export type {
+  GraphLargeMessageMode,
+  MailSenderProps,
+  MailTransport,
+  SenderCode,
+  SmtpAuthMode,
+  SmtpEndpoint,
+} from './mail-sender-props.ts';
 export { MailSenderPropsError } from './validate-mail-sender-props.ts';
 
 /**
@@ -147,7 +155,7 @@ export class MailSender extends Construct {
       timeout: props.timeout ?? DEFAULTS.timeout,
       role,
       logGroup: this.logGroup,
-      description: 'Sends queued mail through Microsoft 365 SMTP',
+      description: `Sends queued mail through Microsoft 365 (${describeDoor(props)})`,
       environment: this.#environment(props, smtpAuth),
     });
   }
@@ -184,6 +192,12 @@ export class MailSender extends Construct {
       O365_TENANT_ID: props.tenantId,
       O365_CLIENT_ID: props.clientId,
       O365_AUTHORITY_HOST: props.authorityHost,
+      MAIL_TRANSPORT: props.transport,
+      SMTP_ENDPOINT: props.endpoint,
+      O365_GRAPH_ENDPOINT: props.graphEndpoint,
+      MAIL_SAVE_TO_SENT_ITEMS:
+        props.saveToSentItems === undefined ? undefined : String(props.saveToSentItems),
+      MAIL_GRAPH_LARGE_MESSAGES: props.graphLargeMessages,
       SMTP_KEEPALIVE_SECONDS: props.smtpKeepAlive && String(props.smtpKeepAlive.toSeconds()),
       MAIL_SECRET_ARN: this.secret?.secretArn,
     };
@@ -196,7 +210,7 @@ export class MailSender extends Construct {
       MAIL_DLQ_URL: this.deadLetterQueue.queueUrl,
       MAIL_SENDER: props.sender,
       MAIL_ALLOWED_FROM: (props.allowedFrom ?? [props.sender]).join(','),
-      SMTP_HOST: props.smtpHost ?? DEFAULTS.smtpHost,
+      SMTP_HOST: props.smtpHost ?? (props.endpoint === 'hve' ? HVE_SMTP_HOST : DEFAULTS.smtpHost),
       SMTP_PORT: String(props.smtpPort ?? DEFAULTS.smtpPort),
       SMTP_AUTH: smtpAuth,
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
@@ -251,8 +265,10 @@ export class MailSender extends Construct {
 
   #deliveryState(props: MailSenderProps, role: Role): DeliveryStateTable | undefined {
     const ledger = props.deliveryLedger ?? DEFAULTS.deliveryLedger;
-    const limits = props.sendRateLimit ?? DEFAULTS.sendRateLimit;
-    const maxConnections = props.maxConnections ?? DEFAULTS.maxConnections;
+    const limits =
+      props.sendRateLimit ?? (props.endpoint === 'hve' ? false : DEFAULTS.sendRateLimit);
+    const maxConnections =
+      props.maxConnections ?? (props.transport === 'graph' ? 0 : DEFAULTS.maxConnections);
     const breaker = breakerOf(props) !== undefined;
     if (!ledger && !limits && maxConnections === 0 && !breaker) return undefined;
     const state = new DeliveryStateTable(this, 'DeliveryState', {
@@ -306,4 +322,10 @@ function breakerOf(
     probeInterval: breaker.probeInterval ?? DEFAULTS.breaker.probeInterval,
     outageAfter: breaker.outageAfter ?? DEFAULTS.breaker.outageAfter,
   };
+}
+
+/** For the function description: the door it sends through. */
+function describeDoor(props: MailSenderProps): string {
+  if (props.transport === 'graph') return 'Graph sendMail';
+  return props.endpoint === 'hve' ? 'High Volume Email' : 'SMTP';
 }

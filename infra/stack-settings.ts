@@ -42,6 +42,16 @@ export const stackSettingsSchema = z
     sender: z.email({ error: 'must be the mailbox address that sends, e.g. mail@contoso.com' }),
     allowedFrom: list.optional(),
     smtpAuth: z.enum(['oauth2', 'password', 'none']).default('oauth2'),
+    /** The door into Exchange Online (`MAIL_TRANSPORT`): SMTP AUTH or Microsoft Graph; docs/doors.md. */
+    transport: z.enum(['smtp', 'graph']).optional(),
+    /** SMTP endpoint preset (`SMTP_ENDPOINT`): `office365`, or `hve` for High Volume Email. */
+    endpoint: z.enum(['office365', 'hve']).optional(),
+    /** Graph host for sovereign clouds (`O365_GRAPH_ENDPOINT`), with transport graph. */
+    graphEndpoint: z.url({ protocol: /^https$/ }).optional(),
+    /** Graph's saveToSentItems (`MAIL_SAVE_TO_SENT_ITEMS`); false needs Mail.ReadWrite. */
+    saveToSentItems: bool.optional(),
+    /** Graph messages over ~4 MB (`MAIL_GRAPH_LARGE_MESSAGES`): reject, or upload (needs Mail.ReadWrite). */
+    graphLargeMessages: z.enum(['reject', 'upload']).optional(),
     tenantId: z.string().min(1).optional(),
     clientId: z.string().min(1).optional(),
     authorityHost: z.url({ protocol: /^https$/ }).optional(),

@@ -1,10 +1,13 @@
 import { Token } from 'aws-cdk-lib';
 import {
+  GRAPH_LARGE_MESSAGE_MODES,
   MAIL_SENDER_DEFAULTS,
+  MAIL_TRANSPORTS,
   MANAGED_ENVIRONMENT,
   type MailSenderProps,
   SENDER_CODES,
   SMTP_AUTH_MODES,
+  SMTP_ENDPOINTS,
 } from './mail-sender-props.ts';
 
 /** Secret values: only ever in Secrets Manager. */
@@ -191,8 +194,60 @@ function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void
 }
 
 /** Collects every problem in `props` and throws one {@link MailSenderPropsError}. */
+/** The door (transport, endpoint preset) and the props that only make sense with one of them. */
+function checkDoor(props: MailSenderProps, problems: string[]): void {
+  const transport = props.transport ?? 'smtp';
+  const endpoint = props.endpoint ?? 'office365';
+  if (!MAIL_TRANSPORTS.includes(transport)) {
+    problems.push(`transport must be one of ${MAIL_TRANSPORTS.join(', ')}, got '${transport}'`);
+  }
+  if (!SMTP_ENDPOINTS.includes(endpoint)) {
+    problems.push(`endpoint must be one of ${SMTP_ENDPOINTS.join(', ')}, got '${endpoint}'`);
+  }
+  const auth = props.smtpAuth ?? MAIL_SENDER_DEFAULTS.smtpAuth;
+  if (transport === 'graph') {
+    if (props.endpoint === 'hve') {
+      problems.push("endpoint 'hve' is an SMTP endpoint: remove it, or use transport 'smtp'");
+    }
+    if (auth !== 'oauth2') {
+      problems.push(
+        `smtpAuth '${auth}' does not fit transport 'graph': Graph takes only OAuth (remove smtpAuth)`,
+      );
+    }
+    for (const name of ['smtpHost', 'smtpPort', 'smtpKeepAlive', 'maxConnections'] as const) {
+      if (props[name] !== undefined)
+        problems.push(`${name} is not used with transport 'graph': remove it`);
+    }
+  } else {
+    for (const name of ['graphEndpoint', 'saveToSentItems', 'graphLargeMessages'] as const) {
+      if (props[name] !== undefined) {
+        problems.push(
+          `${name} is only used with transport 'graph': remove it, or set transport: 'graph'`,
+        );
+      }
+    }
+    if (endpoint === 'hve' && auth === 'none') {
+      problems.push(
+        "smtpAuth 'none' does not fit endpoint 'hve': HVE needs oauth2 (the default) or password",
+      );
+    }
+  }
+  if (known(props.graphEndpoint) && !/^https:\/\/[^/\s]+\/?$/.test(props.graphEndpoint ?? '')) {
+    problems.push(
+      `graphEndpoint must be an https:// origin such as https://graph.microsoft.us, got '${props.graphEndpoint}'`,
+    );
+  }
+  const large = props.graphLargeMessages;
+  if (large !== undefined && !GRAPH_LARGE_MESSAGE_MODES.includes(large)) {
+    problems.push(
+      `graphLargeMessages must be one of ${GRAPH_LARGE_MESSAGE_MODES.join(', ')}, got '${large}'`,
+    );
+  }
+}
+
 export function validateMailSenderProps(props: MailSenderProps): void {
   const problems: string[] = [];
+  checkDoor(props, problems);
   checkIdentity(props, problems);
   checkQueueAndFunction(props, problems);
   if (problems.length > 0) throw new MailSenderPropsError(problems);

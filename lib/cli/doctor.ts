@@ -5,6 +5,7 @@ import { createOutput, type Output } from './output.ts';
 
 interface DoctorCommandOptions {
   sendTest?: string;
+  to?: string;
   from?: string;
   json?: boolean;
 }
@@ -13,21 +14,25 @@ interface DoctorCommandOptions {
 export function doctorCommand(done: (code: ExitCode) => void): Command {
   return new Command('doctor')
     .description(
-      'check the path to Office 365 step by step: configuration, DNS, TCP, STARTTLS/TLS, token and its roles, AUTH, optional test send',
+      'check the path to Office 365 step by step: configuration, DNS, TCP, STARTTLS/TLS, token and its roles, AUTH, optional test send (SMTP, HVE or Graph)',
     )
-    .option('--send-test <address>', 'after AUTH, send one test message to this address')
+    .option('--to <address>', 'send one test message to this address at the end')
+    .option('--send-test <address>', 'the same as --to')
     .option('--from <address>', 'From of the test message, to check send-as (default: MAIL_SENDER)')
     .option('--json', 'print one JSON document (for scripts)')
     .addHelpText(
       'after',
       `
-Reads the sender's configuration (SMTP_*, O365_*, MAIL_SENDER, MAIL_SECRET_ARN) from the
-environment and .env. Each failure is explained with its fix from the failure table.
+Reads the sender's configuration (MAIL_TRANSPORT, SMTP_*, O365_*, MAIL_SENDER, MAIL_SECRET_ARN)
+from the environment and .env. Each failure is explained with its fix from the failure table.
+With MAIL_TRANSPORT=graph it checks the Graph host, the token's audience and roles, and sends
+through Graph; a refusal prints the RBAC for Applications commands for the mailbox.
 Exit codes: 0 every step passed, 1 a step failed.
 
 Examples:
   o365-mail doctor
-  o365-mail doctor --send-test me@contoso.com
+  o365-mail doctor --to me@contoso.com
+  MAIL_TRANSPORT=graph o365-mail doctor --to me@contoso.com
   o365-mail doctor --json`,
     )
     .action(async (options: DoctorCommandOptions) => done(await doctor(options)));
@@ -40,7 +45,7 @@ async function doctor(options: DoctorCommandOptions): Promise<ExitCode> {
   out.line(out.color.bold('o365-mail doctor: the path to Office 365, step by step'));
   const report = await runDoctor({
     env: process.env,
-    sendTestTo: options.sendTest,
+    sendTestTo: options.to ?? options.sendTest,
     from: options.from,
     onStep: (step) => printStep(out, step),
   });

@@ -1,5 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+// Imported, not read at run time: the bundled command line lives in dist/bin/, two levels from it.
+import packageJson from '../../package.json' with { type: 'json' };
 import { dlqCommand } from './dlq.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -21,7 +23,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<Exit
     .description(
       'Operate the o365-mail-queue: enqueue mail, inspect and replay dead letters, check the path to Office 365.',
     )
-    .version(packageVersion(), '-V, --version')
+    .version(packageJson.version, '-V, --version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .addHelpText(
@@ -60,9 +62,4 @@ function exitOverrideDeep(command: Command): void {
 /** `.env` in the working directory, when present; variables already set win (as with `--env-file`). */
 function loadDotEnv(): void {
   if (existsSync('.env')) process.loadEnvFile('.env');
-}
-
-function packageVersion(): string {
-  const url = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }

@@ -46,8 +46,7 @@ export async function checkAuthAndSend(
         : ok('auth', [
             `235 Authentication successful as ${config.sender} (${config.smtp.auth === 'oauth2' ? 'XOAUTH2' : 'LOGIN'})`,
           ]);
-    if (!options.sendTestTo)
-      return [auth, skipped('sendTest', 'not asked for (--send-test <address>)')];
+    if (!options.sendTestTo) return [auth, skipped('sendTest', 'not asked for (--to <address>)')];
     return [auth, await sendTest(conn, config, options.sendTestTo, options.from)];
   } finally {
     await quit(conn);
@@ -78,7 +77,7 @@ async function sendTest(
       from,
       to,
       subject: 'o365-mail doctor: test message',
-      text: `This message was sent by "o365-mail doctor --send-test" through ${config.smtp.host}:${config.smtp.port} as ${config.sender}.\n`,
+      text: `This message was sent by "o365-mail doctor --to" through ${config.smtp.host}:${config.smtp.port} as ${config.sender}.\n`,
     });
     const info = await sendMessage(conn, mime);
     const refused = info.rejected?.length ? `; refused: ${info.rejected.join(', ')}` : '';

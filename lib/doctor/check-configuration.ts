@@ -39,10 +39,11 @@ export async function checkConfiguration(
   }
   const { config } = loaded;
   const { smtp } = config;
-  const details = [
-    `SMTP ${smtp.host}:${smtp.port} (${smtp.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'}), SMTP_AUTH=${smtp.auth}`,
-    `sender mailbox ${config.sender}`,
-  ];
+  const { graph } = config;
+  const door = graph
+    ? `Microsoft Graph ${graph.endpoint} (sendMail; saveToSentItems ${graph.saveToSentItems}, messages over 4 MB: ${graph.largeMessages})`
+    : `${smtp.endpoint === 'hve' ? 'High Volume Email, ' : ''}SMTP ${smtp.host}:${smtp.port} (${smtp.tls === 'implicit' ? 'implicit TLS' : 'STARTTLS'}), SMTP_AUTH=${smtp.auth}`;
+  const details = [door, `sender mailbox ${config.sender}`];
   if (config.oauth) {
     const credential = config.oauth.clientSecret ? 'client secret' : 'certificate';
     details.push(

@@ -1,22 +1,33 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import type { SmtpSettings } from '../config/sender-config.ts';
-import { failed, failureFromError, ok, type StepResult } from './doctor-step.ts';
+import { failed, failureFromError, ok, type StepFailure, type StepResult } from './doctor-step.ts';
 
-/** Step 2: the SMTP host name resolves. */
-export async function checkDns(smtp: SmtpSettings): Promise<StepResult> {
+/** Where a probe goes: the SMTP server, or the Graph host on 443. */
+export type NetworkTarget = Pick<SmtpSettings, 'host' | 'port' | 'connectionTimeoutMs'>;
+/** Puts a failed probe in the door's words (its failure table). */
+export type ExplainFailure = (error: unknown) => StepFailure;
+
+/** Step 2: the host name resolves. */
+export async function checkDns(
+  smtp: NetworkTarget,
+  explain: ExplainFailure = failureFromError,
+): Promise<StepResult> {
   if (isIP(smtp.host)) return ok('dns', [`${smtp.host} is an IP address; nothing to resolve`]);
   try {
     const addresses = await lookup(smtp.host, { all: true });
     return ok('dns', [`${smtp.host} → ${addresses.map((a) => a.address).join(', ')}`]);
   } catch (error) {
     // Shaped as nodemailer reports it, so the table's DNS rows recognise it.
-    return failed('dns', failureFromError(asNodemailerError(error, 'EDNS')));
+    return failed('dns', explain(asNodemailerError(error, 'EDNS')));
   }
 }
 
-/** Step 3: a TCP connection to the SMTP port opens within the connection timeout. */
-export async function checkTcp(smtp: SmtpSettings): Promise<StepResult> {
+/** Step 3: a TCP connection to the port opens within the connection timeout. */
+export async function checkTcp(
+  smtp: NetworkTarget,
+  explain: ExplainFailure = failureFromError,
+): Promise<StepResult> {
   const started = Date.now();
   try {
     const remote = await new Promise<string>((resolve, reject) => {
@@ -39,7 +50,7 @@ export async function checkTcp(smtp: SmtpSettings): Promise<StepResult> {
     });
     return ok('tcp', [`connected to ${remote} in ${Date.now() - started} ms`]);
   } catch (error) {
-    return failed('tcp', failureFromError(asNodemailerError(error, 'ESOCKET')));
+    return failed('tcp', explain(asNodemailerError(error, 'ESOCKET')));
   }
 }
 

@@ -7,6 +7,7 @@ import {
   connect as tlsConnect,
 } from 'node:tls';
 import type { SmtpSettings } from '../config/sender-config.ts';
+import type { ExplainFailure, NetworkTarget } from './check-network.ts';
 import { failed, failureFromError, ok, type StepResult } from './doctor-step.ts';
 
 /** A certificate expiring sooner than this is worth a warning. */
@@ -24,7 +25,7 @@ export async function checkTls(smtp: SmtpSettings): Promise<StepResult> {
   let tls: TLSSocket | undefined;
   try {
     tls = smtp.tls === 'implicit' ? await implicitTls(smtp) : await startTls(smtp);
-    return describe(smtp, tls);
+    return describe(smtp.host, tls, failureFromError);
   } catch (error) {
     return failed('tls', failureFromError(error));
   } finally {
@@ -36,12 +37,31 @@ export async function checkTls(smtp: SmtpSettings): Promise<StepResult> {
   }
 }
 
-function describe(smtp: SmtpSettings, tls: TLSSocket): StepResult {
+/**
+ * Step 4 for an HTTPS host (Graph): the TLS handshake on its port and the same judgement of the
+ * certificate. Sends nothing over the connection.
+ */
+export async function checkHttpsTls(
+  target: NetworkTarget,
+  explain: ExplainFailure,
+): Promise<StepResult> {
+  let tls: TLSSocket | undefined;
+  try {
+    tls = await handshake(target, { host: target.host, port: target.port });
+    return describe(target.host, tls, explain);
+  } catch (error) {
+    return failed('tls', explain(error));
+  } finally {
+    tls?.destroy();
+  }
+}
+
+function describe(host: string, tls: TLSSocket, explain: ExplainFailure): StepResult {
   const cert = tls.getPeerCertificate();
   const protocol = tls.getProtocol() ?? 'unknown';
   const cipher = tls.getCipher()?.name ?? 'unknown';
   const daysLeft = Math.floor((Date.parse(cert.valid_to) - Date.now()) / 86_400_000);
-  const identityError = isIP(smtp.host) ? undefined : checkServerIdentity(smtp.host, cert);
+  const identityError = isIP(host) ? undefined : checkServerIdentity(host, cert);
   const verifyError = tls.authorizationError ?? identityError;
   const details = [
     `${protocol} (${cipher})`,
@@ -58,7 +78,7 @@ function describe(smtp: SmtpSettings, tls: TLSSocket): StepResult {
       originalCode: code,
       command: 'CONN',
     });
-    return failed('tls', failureFromError(error), details);
+    return failed('tls', explain(error), details);
   }
   const warnings =
     daysLeft < EXPIRY_WARNING_DAYS ? [`the certificate expires in ${daysLeft} days`] : [];
@@ -100,7 +120,7 @@ async function implicitTls(smtp: SmtpSettings): Promise<TLSSocket> {
 }
 
 function handshake(
-  smtp: SmtpSettings,
+  smtp: NetworkTarget,
   target: { socket: Socket } | { host: string; port: number },
 ): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {

@@ -1,13 +1,7 @@
 import { createTokenProvider } from '../auth/token-provider.ts';
 import type { OAuthSettings } from '../config/sender-config.ts';
-import { OFFICE365_REPLIES } from '../transport/smtp/office365-replies.ts';
-import { failed, failureFromError, failureFromRow, ok, type StepResult } from './doctor-step.ts';
-
-/** The app-only permission Office 365 wants in the token's `roles`. */
-export const SEND_AS_APP_ROLE = 'SMTP.SendAsApp';
-/** Audiences Exchange Online accepts: its resource URL (each cloud) or its application id. */
-const EXCHANGE_AUDIENCE =
-  /^(https:\/\/outlook\.office365\.(com|us)|https:\/\/outlook-dod\.office365\.us|https:\/\/partner\.outlook\.cn|00000002-0000-0ff1-ce00-000000000000)\/?$/i;
+import { failed, failureFromError, ok, type StepFailure, type StepResult } from './doctor-step.ts';
+import type { TokenExpectation } from './token-expectation.ts';
 
 /** What the token says about itself (decoded, not verified: only Office 365 can verify it). */
 export interface TokenClaims {
@@ -20,28 +14,28 @@ export interface TokenClaims {
 }
 
 /**
- * Step 5: asks Entra for an app-only token as the sender would, then reads its claims: is
- * `SMTP.SendAsApp` in `roles`, is the audience Exchange? A token without them is refused at
- * AUTH with `535 5.7.3`, whose plain words and fix come from the failure table.
+ * Step 5: asks Entra for an app-only token as the sender would, then reads its claims against
+ * what the door wants ({@link TokenExpectation}): the audience (Exchange, or the Graph endpoint)
+ * and the role (`SMTP.SendAsApp` for SMTP, `Mail.Send` for HVE). A token without them is refused
+ * by the server, whose plain words and fix come from the door's failure table.
  */
 export async function checkToken(
   oauth: OAuthSettings,
+  expect: TokenExpectation,
+  explainError: (error: unknown) => StepFailure = failureFromError,
 ): Promise<{ result: StepResult; token?: string }> {
   let token: string;
   try {
     token = await createTokenProvider(oauth).getAccessToken(true);
   } catch (error) {
-    return { result: failed('token', failureFromError(error)) };
+    return { result: failed('token', explainError(error)) };
   }
   const claims = decodeJwtPayload(token);
   if (!claims) {
     return {
       result: failed(
         'token',
-        failureFromRow(
-          authUnsuccessful(),
-          'the token endpoint answered with something that is not a JWT',
-        ),
+        expect.explain('the token endpoint answered with something that is not a JWT'),
       ),
     };
   }
@@ -52,23 +46,18 @@ export async function checkToken(
     `roles ${claims.roles?.length ? claims.roles.join(', ') : '(none)'}`,
   ];
   const problems: string[] = [];
-  if (!claims.roles?.includes(SEND_AS_APP_ROLE)) {
-    problems.push(
-      `the token has no ${SEND_AS_APP_ROLE} role: grant the app the Office 365 Exchange Online application permission ${SEND_AS_APP_ROLE} and admin consent (or an App RBAC assignment)`,
-    );
+  const required = expect.requiredRole;
+  if (required && !claims.roles?.includes(required.role)) {
+    problems.push(`the token has no ${required.role} role: ${required.fix}`);
   }
-  if (!claims.aud || !EXCHANGE_AUDIENCE.test(claims.aud)) {
-    problems.push(
-      `the token is for ${claims.aud ?? 'no audience'}, not Exchange Online: set O365_SCOPE to https://outlook.office365.com/.default (the default)`,
-    );
-  }
+  if (!claims.aud || !expect.audienceOk(claims.aud))
+    problems.push(expect.audienceProblem(claims.aud));
   if (problems.length > 0) {
-    return {
-      result: failed('token', failureFromRow(authUnsuccessful(), problems.join('; ')), details),
-      token,
-    };
+    return { result: failed('token', expect.explain(problems.join('; ')), details), token };
   }
-  return { result: ok('token', details), token };
+  const warned = expect.warnRole;
+  const warnings = warned && claims.roles?.includes(warned.role) ? [warned.warning] : [];
+  return { result: ok('token', details, warnings), token };
 }
 
 /** The JWT's payload, or undefined when it is not a JWT. Never verifies (Office 365 does). */
@@ -81,12 +70,4 @@ export function decodeJwtPayload(token: string): TokenClaims | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The `535 5.7.3` row: what Office 365 answers at AUTH to a token without the role or audience. */
-function authUnsuccessful(): string {
-  return (
-    OFFICE365_REPLIES.find((row) => row.id === 'auth-unsuccessful')?.example ??
-    '535 5.7.3 Authentication unsuccessful'
-  );
 }

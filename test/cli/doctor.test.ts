@@ -70,7 +70,7 @@ describe('o365-mail doctor', () => {
     expect(line(run.stdout, '✓ AUTH')).toContain(
       `235 Authentication successful as ${SENDER} (XOAUTH2)`,
     );
-    expect(line(run.stdout, '- Test send')).toContain('--send-test');
+    expect(line(run.stdout, '- Test send')).toContain('--to <address>');
     expect(run.stdout).toContain('Every step passed');
     expect(run.stdout).not.toContain('\x1b[');
   });

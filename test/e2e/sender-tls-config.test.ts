@@ -26,7 +26,12 @@ function captureJson() {
     vi.spyOn(process.stdout, 'write').mockImplementation(capture),
     vi.spyOn(process.stderr, 'write').mockImplementation(capture),
   ];
-  return { lines, stop: () => spies.forEach((s) => s.mockRestore()) };
+  return {
+    lines,
+    stop: () => {
+      for (const spy of spies) spy.mockRestore();
+    },
+  };
 }
 
 describe('sender end to end: TLS failures are configuration errors', () => {

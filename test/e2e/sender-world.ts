@@ -24,7 +24,11 @@ import {
   startOffice365Smtp,
 } from '../emulators/office365-smtp.ts';
 import { type SqsEmulator, startSqsEmulator } from '../emulators/sqs-emulator.ts';
-import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
+import {
+  startTokenEndpoint,
+  type TokenEndpoint,
+  type TokenEndpointOptions,
+} from '../emulators/token-endpoint.ts';
 
 export const SENDER = 'mailer@contoso.com';
 export const DISABLED_MAILBOX = 'smtp-off@contoso.com';
@@ -78,9 +82,10 @@ export interface SenderWorld {
 
 export async function startSenderWorld(
   smtpOptions: Office365SmtpOptions = {},
+  tokenOptions: TokenEndpointOptions = {},
 ): Promise<SenderWorld> {
   const sqs = await startSqsEmulator();
-  const tokens = await startTokenEndpoint();
+  const tokens = await startTokenEndpoint(tokenOptions);
   const smtp = await startOffice365Smtp({
     tokenEndpoint: tokens,
     mailboxes: {

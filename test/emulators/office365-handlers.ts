@@ -34,6 +34,8 @@ export interface HandlerContext {
   sessions: MailboxSessions;
   now: () => number;
   mailbox(address: string): MailboxOptions | undefined;
+  /** A refusal of RCPT TO `address` by policy (HVE: external domains), or undefined. */
+  recipientPolicy?: ((address: string) => string | undefined) | undefined;
   verifyToken(token: string): Promise<TokenCheck>;
   frontEndOf(session: SMTPServerSession): FrontEnd;
   /** Resets the TCP connection of `session`. */
@@ -96,7 +98,10 @@ export function office365Handlers(ctx: HandlerContext): Handlers {
       later('mail', () => callback(asError(reply)));
     },
     onRcptTo(address, _session, callback) {
-      const reply = faults.recipientReply(address.address) ?? faults.takeReply('rcpt');
+      const reply =
+        faults.recipientReply(address.address) ??
+        ctx.recipientPolicy?.(address.address) ??
+        faults.takeReply('rcpt');
       later('rcpt', () => callback(asError(reply)));
     },
     onClose(session) {

@@ -16,6 +16,8 @@ export const O365_REPLIES = {
   notAuthenticated: '530 5.7.57 Client not authenticated to send mail.',
   senderOk: '250 2.1.0 Sender OK',
   recipientOk: '250 2.1.5 Recipient OK',
+  hveExternalRecipient:
+    '550 5.5.105 External sending is not supported for High Volume Email accounts',
   startMailInput: '354 Start mail input; end with <CRLF>.<CRLF>',
   quit: '221 2.0.0 Service closing transmission channel',
   rateLimited:

@@ -7,7 +7,7 @@ import { MailboxSessions } from './mailbox-sessions.ts';
 import type { AuthRefusal, MailboxOptions } from './office365-auth.ts';
 import { decorateConnection } from './office365-connection.ts';
 import { office365Handlers } from './office365-handlers.ts';
-import { type FrontEnd, newFrontEnd, O365_MAX_SIZE } from './office365-replies.ts';
+import { type FrontEnd, newFrontEnd, O365_MAX_SIZE, O365_REPLIES } from './office365-replies.ts';
 import { RateWindow } from './rate-window.ts';
 import type { ReceivedMessage } from './received-message.ts';
 import { ReplyScheduler } from './reply-scheduler.ts';
@@ -70,6 +70,13 @@ export interface Office365SmtpOptions {
   networkLatencyMs?: number;
   /** Accepted `aud` of XOAUTH2 tokens. @default 'https://outlook.office365.com' */
   audience?: string;
+  /**
+   * Behave as High Volume Email (smtp.hve.mx.microsoft): XOAUTH2 tokens need the Exchange
+   * `Mail.Send` role instead of `SMTP.SendAsApp`, and RCPT TO a domain outside `internalDomains`
+   * gets `550 5.5.105 External sending is not supported for High Volume Email accounts`.
+   * @default - Exchange Online client submission
+   */
+  hve?: { internalDomains: string[] };
   /** Clock for rate windows and token expiry (ms since epoch). @default Date.now */
   now?: () => number;
   /** @default 0 (a free port) */
@@ -167,10 +174,11 @@ export async function startOffice365Smtp(
     mailbox: (address) =>
       changedMailboxes.get(address.toLowerCase()) ??
       (mailboxes ? mailboxes.get(address.toLowerCase()) : {}),
+    recipientPolicy: options.hve && hveRecipientPolicy(options.hve.internalDomains),
     verifyToken: createTokenVerifier({
       jwks: options.tokenEndpoint?.jwks,
       audience: options.audience ?? 'https://outlook.office365.com',
-      requiredRole: 'SMTP.SendAsApp',
+      requiredRole: options.hve ? 'Mail.Send' : 'SMTP.SendAsApp',
       now,
     }),
     frontEndOf: (session: SMTPServerSession) => frontEnds.get(session.id) ?? newFrontEnd(),
@@ -320,4 +328,13 @@ export async function startOffice365Smtp(
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** HVE delivers inside the tenant only: any other domain is refused at RCPT. */
+function hveRecipientPolicy(internalDomains: string[]): (address: string) => string | undefined {
+  const internal = new Set(internalDomains.map((d) => d.toLowerCase()));
+  return (address) =>
+    internal.has(address.slice(address.lastIndexOf('@') + 1).toLowerCase())
+      ? undefined
+      : O365_REPLIES.hveExternalRecipient;
 }

@@ -66,6 +66,51 @@ describe('MailSender refuses invalid props', () => {
       /environment.O365_CLIENT_SECRET is a secret/,
     ],
     [
+      'an unknown transport',
+      { transport: 'ews' as never },
+      /transport must be one of smtp, graph, got 'ews'/,
+    ],
+    [
+      'HVE over Graph',
+      { transport: 'graph' as const, endpoint: 'hve' as const },
+      /endpoint 'hve' is an SMTP endpoint: remove it, or use transport 'smtp'/,
+    ],
+    [
+      'password auth over Graph',
+      { transport: 'graph' as const, smtpAuth: 'password' as const },
+      /smtpAuth 'password' does not fit transport 'graph'/,
+    ],
+    [
+      'SMTP tuning over Graph',
+      { transport: 'graph' as const, smtpHost: 'smtp.office365.com' },
+      /smtpHost is not used with transport 'graph': remove it/,
+    ],
+    [
+      'Graph settings over SMTP',
+      { saveToSentItems: false, graphEndpoint: 'https://graph.microsoft.us' },
+      /graphEndpoint is only used with transport 'graph'[\s\S]*saveToSentItems is only used with transport 'graph'/,
+    ],
+    [
+      'a Graph endpoint that is not an https origin',
+      { transport: 'graph' as const, graphEndpoint: 'graph.microsoft.us/v1.0' },
+      /graphEndpoint must be an https:\/\/ origin/,
+    ],
+    [
+      'an unknown large-message mode',
+      { transport: 'graph' as const, graphLargeMessages: 'split' as never },
+      /graphLargeMessages must be one of reject, upload, got 'split'/,
+    ],
+    [
+      'HVE without authentication',
+      { endpoint: 'hve' as const, smtpAuth: 'none' as const },
+      /smtpAuth 'none' does not fit endpoint 'hve'/,
+    ],
+    [
+      'the transport through environment instead of its prop',
+      { environment: { MAIL_TRANSPORT: 'graph' } },
+      /environment.MAIL_TRANSPORT is set by the construct: use its prop instead/,
+    ],
+    [
       'an allowedFrom entry that is neither address nor domain',
       { allowedFrom: ['contoso.com'] },
       /allowedFrom entries must be addresses or @domain/,

@@ -88,6 +88,17 @@ export const PERMANENT_REPLY_ROWS: readonly ReplyTableRow[] = [
     fix: 'Correct or remove the recipient. Repeated sends to unknown recipients get the whole mailbox throttled (5.2.255).',
   },
   {
+    id: 'hve-external-recipient',
+    title: 'External recipient refused by High Volume Email',
+    stage: 'RCPT TO',
+    match: { enhanced: ['5.5.105'] },
+    example: '550 5.5.105 External sending is not supported for High Volume Email accounts',
+    failureClass: 'rejected',
+    explanation:
+      "High Volume Email delivers only to the tenant's own accepted domains; this recipient is outside them.",
+    fix: 'Send mail for outside recipients through SMTP AUTH (SMTP_ENDPOINT=office365) or Graph (MAIL_TRANSPORT=graph), or Azure Communication Services Email for bulk; keep HVE for internal mail.',
+  },
+  {
     id: 'recipient-unknown',
     title: 'Unknown recipient',
     stage: 'RCPT TO',
