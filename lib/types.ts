@@ -152,13 +152,24 @@ export interface ComposedAttachment {
   content: Buffer;
 }
 
+/** What a pipelining session tells the batch about a message before its answer. */
+export interface SendProgress {
+  /** The message is written to the connection: the batch may prepare the next one. */
+  onWritten(): void;
+}
+
 /**
  * One batch's session with a transport (an authenticated SMTP session, or Graph), reused for
  * every message in the batch. Delivery depends on this seam only, never on a transport's module.
  */
 export interface MailSession {
-  /** Sends one composed message; never throws for a server reply: the outcome says what happened. */
-  send(mail: ComposedMime): Promise<SendOutcome>;
+  /**
+   * Sends one composed message; never throws for a server reply: the outcome says what happened.
+   * A session that pipelines (SMTP) calls `progress.onWritten` once the message is on the wire:
+   * the batch then prepares the next message, and `send` is called again, before this answer.
+   * A session that never calls it gets one message at a time.
+   */
+  send(mail: ComposedMime, progress?: SendProgress): Promise<SendOutcome>;
   /** Ends the batch's use of the session: QUIT, or kept for the next batch of a warm sender. Safe to call twice. */
   close(): Promise<void>;
 }

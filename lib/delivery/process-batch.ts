@@ -3,6 +3,14 @@
  * permanent failures to the DLQ, retries delayed by visibility, `batchItemFailures` for the event
  * source mapping (`ReportBatchItemFailures`).
  *
+ * Records are taken in order, one at a time, up to the point where the session has written the
+ * message: the deadline check, parsing, the ledger claim, the rate limiter and composing decide per
+ * message exactly as before. With a session that pipelines (SMTP), the batch does not wait for the
+ * server's answer before preparing the next record, so messages overlap on the wire (about one
+ * round trip per message, or less with CHUNKING). Each record still gets its own outcome; a
+ * configuration stop or the clock stops the records not yet started, and a FIFO group's next record
+ * waits for its predecessor's answer.
+ *
  * Why not Powertools' `BatchProcessor`/`SqsFifoPartialProcessor`: they model a record as "handler
  * returned or threw", while a record here has five outcomes, two of which (invalid, rejected) must be
  * acknowledged only after a DLQ send, and a configuration error or the clock must stop the whole
@@ -82,44 +90,93 @@ export async function processBatch(
   deps: BatchDeps,
   context: BatchContext,
 ): Promise<BatchResult> {
-  let session: MailSession | undefined;
+  let session: Promise<MailSession> | undefined;
   const run: BatchRun = {
     deps,
     clock: lambdaClock(context),
-    processed: [],
+    started: 0,
     failedGroups: new Map(),
+    lastOfGroup: new Map(),
     recordDeps: {
       ...deps,
-      session: async () => {
-        session ??= await deps.openSession();
+      session: () => {
+        session ??= Promise.resolve(deps.openSession());
         return session;
       },
     },
   };
+  const results: Promise<ProcessedRecord>[] = [];
+  let processed: ProcessedRecord[];
   try {
     for (const record of records) {
-      const result = await nextRecord(record, run);
       const group = fifoGroupOf(record);
-      if (
-        group !== undefined &&
-        isBatchItemFailure(result.outcome) &&
-        !run.failedGroups.has(group)
-      ) {
-        run.failedGroups.set(group, delayOf(result.outcome));
-      }
-      logOutcome(deps.logger, result);
-      run.processed.push(result);
+      // A FIFO group keeps its order: its next record waits for the answer to the one before.
+      if (group !== undefined) await run.lastOfGroup.get(group)?.catch(() => undefined);
+      let written: () => void = () => {};
+      const onWire = new Promise<void>((resolve) => {
+        written = resolve;
+      });
+      const result = nextRecord(record, run, written);
+      // What the batch learns from an answer applies to every record not yet started.
+      const learned = result.then((done) => learn(record, done, run));
+      learned.catch(() => undefined);
+      results.push(learned);
+      if (group !== undefined) run.lastOfGroup.set(group, learned);
+      await Promise.race([onWire, learned]);
+      // Answers that are already in (a session that stopped answers at once) count before the
+      // next record starts; the server's own answers take a round trip and arrive later.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    processed = oneConfigError(await Promise.all(results));
   } finally {
     await closeQuietly(session, deps.logger);
   }
-  await delayRetries(records, run.processed, deps);
-  recordMetrics(deps.metrics, run.processed);
+  for (const result of processed) logOutcome(deps.logger, result);
+  await delayRetries(records, processed, deps);
+  recordMetrics(deps.metrics, processed);
   flushMetrics(deps.metrics);
-  return {
-    ...toBatchResult(run.processed),
-    ...(run.configError && { configError: run.configError }),
-  };
+  return { ...toBatchResult(processed), ...configErrorOf(processed, run) };
+}
+
+/** The transport's configuration error, for the circuit breaker (`BatchResult.configError`). */
+function configErrorOf(
+  processed: readonly ProcessedRecord[],
+  run: BatchRun,
+): Pick<BatchResult, 'configError'> {
+  if (run.tooShort) return {};
+  const stop = processed.find((p) => p.outcome.kind === 'config')?.outcome;
+  return stop?.kind === 'config' ? { configError: { reason: stop.reason, fix: stop.fix } } : {};
+}
+
+/**
+ * The batch stops at its first configuration error (in record order); records that were already
+ * with the session got the same stop as their answer, and are reported as stopped by it, unsent
+ * for this batch, so the error is said (and counted) once.
+ */
+function oneConfigError(processed: ProcessedRecord[]): ProcessedRecord[] {
+  const first = processed.findIndex((p) => p.outcome.kind === 'config');
+  if (first < 0) return processed;
+  const reason = `batch stopped: ${(processed[first]!.outcome as { reason: string }).reason}`;
+  return processed.map((p, i) =>
+    i > first && p.outcome.kind === 'config'
+      ? {
+          ...p,
+          outcome: { kind: 'retry', cause: 'config', reason, delaySeconds: p.outcome.delaySeconds },
+        }
+      : p,
+  );
+}
+
+/** Notes a record's answer: a failed FIFO group holds back its later records, a configuration error stops the batch. */
+function learn(record: SQSRecord, result: ProcessedRecord, run: BatchRun): ProcessedRecord {
+  const group = fifoGroupOf(record);
+  if (group !== undefined && isBatchItemFailure(result.outcome) && !run.failedGroups.has(group)) {
+    run.failedGroups.set(group, delayOf(result.outcome));
+  }
+  if (result.outcome.kind === 'config' && !run.stop) {
+    run.stop = { cause: 'config', reason: `batch stopped: ${result.outcome.reason}` };
+  }
+  return result;
 }
 
 /** State of one batch while its records are gone through in order. */
@@ -127,17 +184,27 @@ interface BatchRun {
   deps: BatchDeps;
   recordDeps: RecordDeps;
   clock: BatchContext;
-  processed: ProcessedRecord[];
+  /** Records that got past the checks (started or skipped), for the "timeout too short" case. */
+  started: number;
   /** FIFO groups with a failed record, and the delay it got (held-back records get the same). */
   failedGroups: Map<string, number>;
+  /** Each FIFO group's latest record, answered or not. */
+  lastOfGroup: Map<string, Promise<ProcessedRecord>>;
   /** Set once the batch must send nothing more. */
   stop?: Stop;
-  /** The configuration error the transport reported, for {@link BatchResult.configError}. */
-  configError?: { reason: string; fix: string };
+  /** The function timeout is too short: a configuration error no probe can see fixed. */
+  tooShort?: boolean;
 }
 
-/** Decides one record: skipped (batch stopped, group held back, out of time) or processed. */
-async function nextRecord(record: SQSRecord, run: BatchRun): Promise<ProcessedRecord> {
+/**
+ * Decides one record: skipped (batch stopped, group held back, out of time) or processed;
+ * `written` is called once its message is on the wire (a session that pipelines).
+ */
+async function nextRecord(
+  record: SQSRecord,
+  run: BatchRun,
+  written: () => void,
+): Promise<ProcessedRecord> {
   const { deps } = run;
   if (run.stop)
     return skipped(record, run.stop.cause, run.stop.reason, stopDelay(run.stop, record, deps));
@@ -147,21 +214,18 @@ async function nextRecord(record: SQSRecord, run: BatchRun): Promise<ProcessedRe
     return skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
   }
   if (run.clock.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
-    if (run.processed.length === 0) {
+    if (run.started === 0) {
       // Short of time before the first record: the function timeout itself is too short, and
       // every redelivery would end the same way. Say so once instead of spinning quietly.
       run.stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
+      run.tooShort = true;
       return timeoutTooShort(record, run.clock, deps);
     }
     run.stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };
     return skipped(record, run.stop.cause, run.stop.reason, 0);
   }
-  const result = await runRecord(record, run.recordDeps, deps);
-  if (result.outcome.kind === 'config') {
-    run.stop = { cause: 'config', reason: `batch stopped: ${result.outcome.reason}` };
-    run.configError = { reason: result.outcome.reason, fix: result.outcome.fix };
-  }
-  return result;
+  run.started++;
+  return runRecord(record, { ...run.recordDeps, onWritten: written }, deps);
 }
 
 /**
@@ -350,10 +414,13 @@ function delayOf(outcome: RecordOutcome): number {
   return outcome.kind === 'retry' || outcome.kind === 'config' ? outcome.delaySeconds : 0;
 }
 
-async function closeQuietly(session: MailSession | undefined, logger: Logger): Promise<void> {
+async function closeQuietly(
+  session: Promise<MailSession> | undefined,
+  logger: Logger,
+): Promise<void> {
   if (!session) return;
   try {
-    await session.close();
+    await (await session).close();
   } catch (err) {
     logger.warn('closing the SMTP session failed', { error: String(err) });
   }

@@ -4,6 +4,7 @@
  * scheduling retries are the batch's job ({@link ./process-batch.ts}); this only decides.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { issuesText } from '../errors.ts';
 import { parseMailMessageJson } from '../message/parse-mail-message.ts';
 import type {
   ComposedMime,
@@ -55,6 +56,11 @@ export interface RecordDeps {
   random?: () => number;
   /** Told how long the SMTP exchange took (ms), for the latency metric. */
   onSendLatency?: (ms: number) => void;
+  /**
+   * Told when the session has written the message (a session that pipelines): from then on the
+   * record only waits for the server's answer, and the batch may prepare the next one meanwhile.
+   */
+  onWritten?: () => void;
   /** Problems worth a warning that do not change the outcome (ledger write failed after a 250). */
   onWarning?: (message: string) => void;
 }
@@ -88,8 +94,7 @@ function parseBody(
   const parsed = parseMailMessageJson(body);
   if (parsed.ok) return parsed;
   // Each issue's message already opens with its field (`to[0] is not a valid email address: ...`).
-  const text = parsed.issues.map((i) => i.message).join('; ');
-  return { ok: false, reason: `invalid message: ${text}` };
+  return { ok: false, reason: `invalid message: ${issuesText(parsed.issues)}` };
 }
 
 /** What one record is about: the message, its id, and the recipients this queue message is for. */
@@ -271,7 +276,8 @@ async function sendClaimed(delivery: Delivery, deps: RecordDeps): Promise<Record
   const started = performance.now();
   let sent: SendOutcome;
   try {
-    sent = await (await deps.session()).send(mime);
+    const onWritten = deps.onWritten;
+    sent = await (await deps.session()).send(mime, onWritten && { onWritten });
   } catch (err) {
     sent = deps.classifyFailure(err);
   }

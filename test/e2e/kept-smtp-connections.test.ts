@@ -162,7 +162,7 @@ describe('KeptSmtpConnections', () => {
     expect(second.outcomes).toEqual(['sent', 'sent']);
     expect(second.stats.connections).toBe(1);
     expect(kept.stats).toMatchObject({ reused: 0, retired: 0 });
-    expect(o365.stats.commands.RSET ?? 0).toBe(0);
+    expect(o365.stats.resetChecks).toBe(0);
   });
 
   it('close() QUITs the idle connection; a later batch opens a new one', async () => {

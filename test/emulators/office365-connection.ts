@@ -74,6 +74,8 @@ export interface ConnectionHooks {
   chunking: boolean;
   /** Called for each synchronization error (input sent before a reply it had to wait for). */
   onProtocolError(verb: string): void;
+  /** Called for each RSET that came alone (a round trip of its own: a client checking the session). */
+  onLoneReset(): void;
   /** Called for each command line (not for SASL continuation lines or message data). */
   onCommand(verb: string): void;
   /** Called for each AUTH command (also the ones refused because TLS is not up). */

@@ -238,6 +238,9 @@ export async function startOffice365Smtp(
       onProtocolError() {
         stats.protocolErrors++;
       },
+      onLoneReset() {
+        stats.resetChecks++;
+      },
       onCommand(verb) {
         stats.commands[verb] = (stats.commands[verb] ?? 0) + 1;
       },

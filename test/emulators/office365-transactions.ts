@@ -25,6 +25,8 @@ export interface TransactionOptions {
   pipelining: boolean;
   /** Counts each synchronization error (the emulator's `stats.protocolErrors`). */
   onProtocolError(verb: string): void;
+  /** Counts each RSET that came alone, nothing pipelined behind it (`stats.resetChecks`). */
+  onLoneReset(): void;
 }
 
 /** Marks a message that came with BDAT, so the emulator can record how it was sent. */
@@ -100,6 +102,7 @@ export function addTransactionRules(connection: SMTPConnection, options: Transac
       reply(PROTOCOL_SYNC_ERROR);
       return;
     }
+    if (verb === 'RSET' && waiting === 0) options.onLoneReset();
     onCommand(command, callback);
   };
 

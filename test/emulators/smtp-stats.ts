@@ -20,6 +20,12 @@ export interface SmtpStats {
   rateLimited: number;
   /** Sessions ended for input sent before a reply it had to wait for (RFC 2920 synchronization). */
   protocolErrors: number;
+  /**
+   * RSETs that came alone, with nothing pipelined behind them: a round trip of their own, as a
+   * client checking a kept session spends it (`commands.RSET` also counts the RSETs a pipelining
+   * client puts ahead of a message).
+   */
+  resetChecks: number;
   /** MAIL FROM refused because the mailbox had more connections open than allowed (`432 4.3.2`). */
   concurrencyLimited: number;
   /** Command lines by verb (`EHLO`, `STARTTLS`, `AUTH`, `MAIL`, `RCPT`, `DATA`, `QUIT`, ...). */
@@ -39,6 +45,7 @@ export function emptyStats(): SmtpStats {
     droppedMessages: 0,
     rateLimited: 0,
     protocolErrors: 0,
+    resetChecks: 0,
     concurrencyLimited: 0,
     commands: {},
   };

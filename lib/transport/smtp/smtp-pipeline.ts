@@ -113,9 +113,13 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
     return this.#resets;
   }
 
-  /** Sends one message; resolves with what the server accepted, rejects with an `SmtpFailure`. */
-  send(mime: ComposedMime): Promise<SentInfo> {
-    const tx = new SmtpTransaction(mime);
+  /**
+   * Sends one message; resolves with what the server accepted, rejects with an `SmtpFailure`.
+   * `onWritten` is called when its first command is written (at once, or when the server's
+   * replies allow).
+   */
+  send(mime: ComposedMime, onWritten?: () => void): Promise<SentInfo> {
+    const tx = new SmtpTransaction(mime, onWritten);
     const refused = this.#alive ? tx.refusedLocally(this.extensions) : notSent();
     if (refused) {
       tx.fail(refused);
@@ -221,6 +225,7 @@ export class SmtpPipeline extends EventEmitter<{ end: [] }> {
       pending: 0,
     };
     this.#previous = tx;
+    tx.onWritten?.();
     this.#flights.push(flight);
     this.#writing = flight;
     return flight;

@@ -23,6 +23,7 @@ import type {
   MailSession,
   RecipientRefusal,
   SendOutcome,
+  SendProgress,
   TokenProvider,
 } from '../../types.ts';
 import {
@@ -110,8 +111,8 @@ export class SmtpSession implements MailSession {
     return this.#stopped;
   }
 
-  send(mime: ComposedMime): Promise<SendOutcome> {
-    const run = this.#send(mime, true);
+  send(mime: ComposedMime, progress?: SendProgress): Promise<SendOutcome> {
+    const run = this.#send(mime, progress, true);
     this.#inFlight.add(run);
     void run.finally(() => this.#inFlight.delete(run));
     return run;
@@ -126,7 +127,11 @@ export class SmtpSession implements MailSession {
     if (kept) await this.#keeper.giveBack(kept);
   }
 
-  async #send(mime: ComposedMime, mayResend: boolean): Promise<SendOutcome> {
+  async #send(
+    mime: ComposedMime,
+    progress: SendProgress | undefined,
+    mayResend: boolean,
+  ): Promise<SendOutcome> {
     // A broken configuration fails every message the same way: do not touch the network again.
     if (this.#stopped) return this.#stopped;
     // A server that could not be reached a moment ago would cost every remaining message of the
@@ -149,7 +154,7 @@ export class SmtpSession implements MailSession {
       return outcome;
     }
     try {
-      const info = await kept.conn.send(mime);
+      const info = await kept.conn.send(mime, progress && (() => progress.onWritten()));
       this.stats.sent++;
       return {
         kind: 'sent',
@@ -161,7 +166,7 @@ export class SmtpSession implements MailSession {
       if ((err as SmtpFailure).code === 'ENOTSENT') {
         // Never written: safe to send on a new connection, unless the batch is over for it.
         if (this.#stopped) return this.#stopped;
-        if (mayResend && !this.#closed) return this.#send(mime, false);
+        if (mayResend && !this.#closed) return this.#send(mime, progress, false);
         return notSentOutcome();
       }
       return this.#failed(err);

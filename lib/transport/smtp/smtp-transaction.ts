@@ -40,6 +40,8 @@ const ASCII_ONLY = /^[\x20-\x7e]*$/;
 export class SmtpTransaction {
   readonly mime: ComposedMime;
   readonly result: Promise<SentInfo>;
+  /** Told when the transaction's first command is written. */
+  readonly onWritten: (() => void) | undefined;
   /** Set once the result is decided. */
   settled = false;
   /** True once the end of the message (DATA's terminator) is written: the server's transaction ends with its reply, whatever it says. */
@@ -55,8 +57,9 @@ export class SmtpTransaction {
   readonly #rejected: string[] = [];
   readonly #rejectedErrors: RecipientFailure[] = [];
 
-  constructor(mime: ComposedMime) {
+  constructor(mime: ComposedMime, onWritten?: () => void) {
     this.mime = mime;
+    this.onWritten = onWritten;
     let resolve!: (info: SentInfo) => void;
     let reject!: (err: SmtpFailure) => void;
     this.result = new Promise<SentInfo>((res, rej) => {

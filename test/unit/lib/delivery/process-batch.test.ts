@@ -554,10 +554,10 @@ describe('processBatch with a delivery ledger and a rate limiter', () => {
       ],
       { deps: { ledger }, attributes: [{}, { FailureRecipients: 'bob@example.com' }] },
     );
-    expect(calls).toEqual([
-      'claim s1',
-      'settle s1 partial',
-      'complete s1',
+    // Each record's own calls in order (the batch may prepare s2 while s1 waits for its answer).
+    const of = (key: RegExp) => calls.filter((call) => key.test(call.split(' ')[1]!));
+    expect(of(/^s1$/)).toEqual(['claim s1', 'settle s1 partial', 'complete s1']);
+    expect(of(/^s2\//)).toEqual([
       expect.stringMatching(/^claim s2\/[\w-]{22}$/),
       expect.stringMatching(/^complete s2\/[\w-]{22}$/),
     ]);
