@@ -1,10 +1,11 @@
-/** `o365-mail-queue/cdk`: the `MailSender` construct, its parts, and the error its props checks throw. */
+/**
+ * `o365-mail-queue/cdk`: the `MailSender` construct with its props' types and the error its checks
+ * throw (all that infra/mail-sender.ts exports), and the parts it exposes.
+ */
 export { DeliveryStateTable, type DeliveryStateTableProps } from './delivery-state-table.ts';
-export { MailSender } from './mail-sender.ts';
+export * from './mail-sender.ts';
 export {
   MailSenderMonitoring,
   type MailSenderMonitoringProps,
   METRICS_NAMESPACE,
 } from './mail-sender-monitoring.ts';
-export type { MailSenderProps, SenderCode, SmtpAuthMode } from './mail-sender-props.ts';
-export { MailSenderPropsError } from './validate-mail-sender-props.ts';

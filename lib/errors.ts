@@ -19,11 +19,25 @@ export interface MailMessageIssue {
 }
 
 /** The message breaks the contract; `issues` says, field by field, what is wrong and how to fix it. */
+/**
+ * At most this many issues go into one line of text (an error message, a dead letter's
+ * `FailureReason`, a log line): 500 bad addresses are one problem repeated; the rest are counted.
+ * Every issue stays in `InvalidMailMessageError.issues`.
+ */
+export const MAX_ISSUES_IN_TEXT = 3;
+
+/** The issues as one line of text: the first few, and how many more there are. */
+export function issuesText(issues: readonly MailMessageIssue[]): string {
+  const shown = issues.slice(0, MAX_ISSUES_IN_TEXT).map((i) => i.message);
+  const more = issues.length - shown.length;
+  return more > 0 ? `${shown.join('; ')}; and ${more} more problems` : shown.join('; ');
+}
+
 export class InvalidMailMessageError extends MailQueueError {
   readonly issues: MailMessageIssue[];
   constructor(issues: MailMessageIssue[], options?: { cause?: unknown }) {
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
-    super(`Invalid mail message (${count}): ${issues.map((i) => i.message).join('; ')}`, options);
+    super(`Invalid mail message (${count}): ${issuesText(issues)}`, options);
     this.name = 'InvalidMailMessageError';
     this.issues = issues;
   }

@@ -4,10 +4,12 @@
  * Every line about a message carries `messageId` (the mail id) and `sqsMessageId`: keys are passed
  * per call ({@link messageKeys}), not appended to the shared logger, because the local event source
  * runs several batches concurrently in one process and appended keys would leak between them.
- * Never log a body, an address list or a secret here; log reasons, ids and SMTP reply codes.
+ * Never log a body, an address list or a secret here; log reasons, ids and SMTP reply codes. The
+ * formatter cuts whatever slips through: no value over 1 KB, no line over 8 KB.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ShortLogFormatter } from './short-log-formatter.ts';
 
 export const SERVICE_NAME = 'o365-mail-queue';
 export const METRICS_NAMESPACE = 'O365MailQueue';
@@ -44,7 +46,7 @@ export function createObservability(env: NodeJS.ProcessEnv = process.env): Obser
   // account must not mix.
   const serviceName = env.POWERTOOLS_SERVICE_NAME?.trim() || SERVICE_NAME;
   return {
-    logger: new Logger({ serviceName }),
+    logger: new Logger({ serviceName, logFormatter: new ShortLogFormatter() }),
     metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName }),
   };
 }

@@ -4,6 +4,7 @@
  * scheduling retries are the batch's job ({@link ./process-batch.ts}); this only decides.
  */
 import type { SQSRecord } from 'aws-lambda';
+import { issuesText } from '../errors.ts';
 import { parseMailMessageJson } from '../message/parse-mail-message.ts';
 import type {
   ComposedMime,
@@ -93,8 +94,7 @@ function parseBody(
   const parsed = parseMailMessageJson(body);
   if (parsed.ok) return parsed;
   // Each issue's message already opens with its field (`to[0] is not a valid email address: ...`).
-  const text = parsed.issues.map((i) => i.message).join('; ');
-  return { ok: false, reason: `invalid message: ${text}` };
+  return { ok: false, reason: `invalid message: ${issuesText(parsed.issues)}` };
 }
 
 /** What one record is about: the message, its id, and the recipients this queue message is for. */

@@ -137,8 +137,8 @@ const headers = z._default(
       z.regex(HEADER_NAME_PATTERN, {
         error: (issue) =>
           /^x-ms-exchange-/i.test(String(issue.input))
-            ? `is not an allowed header (${JSON.stringify(issue.input)}): X-MS-Exchange-* headers belong to Exchange Online; use your own X- name`
-            : `is not an allowed header (${JSON.stringify(issue.input)}): only custom "X-" headers (letters, digits, "-") may be set; the sender writes From, To, Subject, ... itself`,
+            ? `is not an allowed header (${shown(issue.input)}): X-MS-Exchange-* headers belong to Exchange Online; use your own X- name`
+            : `is not an allowed header (${shown(issue.input)}): only custom "X-" headers (letters, digits, "-") may be set; the sender writes From, To, Subject, ... itself`,
       }),
     ),
     z.string().check(

@@ -5,6 +5,7 @@
  */
 import type * as z from 'zod/mini';
 import { InvalidMailMessageError, type MailMessageIssue } from '../errors.ts';
+
 import type { MailMessage } from '../types.ts';
 import { FAILURE_ATTRIBUTES_ROOM_BYTES, MAX_BODY_BYTES } from './mail-message-limits.ts';
 import { mailMessageSchema } from './mail-message-schema.ts';
@@ -91,10 +92,18 @@ export function formatPath(path: Path): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
+    else out += out ? `.${shortKey(key)}` : shortKey(key);
   }
   return out;
 }
+
+/** A key as issues show it: producers choose header and tag names, so a long one is cut. */
+function shortKey(key: PropertyKey): string {
+  const text = String(key);
+  return text.length > MAX_SHOWN_KEY ? `${text.slice(0, MAX_SHOWN_KEY)}…` : text;
+}
+
+const MAX_SHOWN_KEY = 64;
 
 /** Plain words for one zod issue; a failed union is replaced by its most plausible branch's issues. */
 function describeIssue(issue: Issue, prefix: Path): MailMessageIssue[] {

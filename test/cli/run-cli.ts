@@ -1,15 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ProcessRun, runProcess } from '../run-process.ts';
 
 const BIN = new URL('../../bin/o365-mail.js', import.meta.url).pathname;
 
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliRun = ProcessRun;
 
 /** Variables from the developer's shell that would point the CLI somewhere else. */
 const LEAKY = /^(MAIL_|SMTP_|O365_|AWS_|FORCE_COLOR$|NO_COLOR$)/;
@@ -32,23 +28,10 @@ export function runCli(
     if (value === undefined) delete env[key];
     else env[key] = value;
   }
-  const child = spawn(process.execPath, [BIN, ...args], {
+  return runProcess(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? scratchDir(),
     env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  child.stdin.end(options.input ?? '');
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    input: options.input,
   });
 }
 

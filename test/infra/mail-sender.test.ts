@@ -258,10 +258,11 @@ describe('MailSender with its defaults', () => {
     const code = readFileSync(outfile, 'utf8');
     // SDK v3 commands are built as `class extends Command(..., "OperationName", schema)`.
     const operations = new Set([
-      ...[...code.matchAll(/extends \w+\(\w+,\w+,"(\w+)",\w+\)/g)].map((m) => m[1]),
+      // Minified names may hold `$` (e.g. `$B`), which `\w` does not match.
+      ...[...code.matchAll(/extends [\w$]+\([\w$]+,[\w$]+,"(\w+)",[\w$]+\)/g)].map((m) => m[1]),
       ...[
         ...deployed.matchAll(
-          /(\w+)Command(?::\w+)?\}=await import\("@aws-sdk\/client-s(?:qs|3)"\)/g,
+          /(\w+)Command(?::[\w$]+)?\}=await import\("@aws-sdk\/client-s(?:qs|3)"\)/g,
         ),
       ].map((m) => m[1]),
     ]);

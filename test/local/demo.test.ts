@@ -1,28 +1,16 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { type ProcessRun, runProcess } from '../run-process.ts';
 
 const DEMO = new URL('../../lib/local/demo.ts', import.meta.url).pathname;
 
-function runDemo(
-  cwd: string,
-  outbox: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runDemo(cwd: string, outbox: string): Promise<ProcessRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, O365_LOCAL_OUTBOX: outbox };
   for (const key of Object.keys(env))
     if (/^(MAIL_|SMTP_|O365_(?!LOCAL_OUTBOX)|FORCE_COLOR)/.test(key)) delete env[key];
-  const child = spawn(process.execPath, [DEMO], { cwd, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return runProcess(process.execPath, [DEMO], { cwd, env });
 }
 
 describe('npm run demo', () => {

@@ -2,11 +2,12 @@
  * Fresh projects in a temporary folder that install the packed tarball from the npm registry and
  * nothing from this repository's node_modules, and the Node versions they run on.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ProcessRun, runProcess } from '../run-process.ts';
 
 const require = createRequire(import.meta.url);
 const { ensureCachedNode, parseVersion } = require('../../scripts/with-node.cjs') as {
@@ -122,45 +123,10 @@ export function consumerEnv(
   return env;
 }
 
-export interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Wall time, for the figures. */
-  seconds: number;
-}
-
-/** Runs `command` to its end; never throws for a non-zero exit (the caller asserts on it). */
-export function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
-): Promise<Run> {
-  const started = performance.now();
-  const child = spawn(command, args, {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => {
-    stdout += d;
-  });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  child.stdin.end(options.input ?? '');
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) =>
-      resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }),
-    );
-  });
-}
+export { type ProcessRun as Run, runProcess as run } from '../run-process.ts';
 
 /** Fails with everything the command printed, which is what one needs to see when it breaks. */
-export function expectSuccess(result: Run, what: string): Run {
+export function expectSuccess(result: ProcessRun, what: string): ProcessRun {
   if (result.code !== 0) {
     throw new Error(
       `${what} exited ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
@@ -185,10 +151,10 @@ export async function npmInstall(
   dir: string,
   specs: string[],
   env: NodeJS.ProcessEnv,
-): Promise<Run> {
+): Promise<ProcessRun> {
   const flags = ['--no-audit', '--no-fund', '--loglevel=error', '--prefer-offline'];
   return expectSuccess(
-    await run('npm', ['install', ...flags, ...specs], { cwd: dir, env }),
+    await runProcess('npm', ['install', ...flags, ...specs], { cwd: dir, env }),
     `npm install ${specs.join(' ')} in ${dir}`,
   );
 }

@@ -38,17 +38,21 @@ interface ErrorLike {
   cause?: unknown;
 }
 
+const MAX_REPLY_CHARS = 512;
 const REPLY_PATTERN = /^(\d{3})(?:[ -](\d\.\d{1,3}\.\d{1,3})(?=[\s;,.]|$))?/;
 const SESSION_COMMANDS = /^(AUTH|CONN|EHLO|HELO|LHLO|STARTTLS|GREETING)/i;
 const GENERIC_FIX_CONFIG =
-  'Check the SMTP_* and O365_* settings and the mailbox permissions (see "Troubleshooting Office 365 replies" in the README).';
+  'Check the SMTP_* and O365_* settings and the mailbox permissions (see docs/replies.md).';
 
 /** Parses `550 5.1.10 RESOLVER…` into its codes; `undefined` when the text is not a reply. */
 export function parseSmtpReply(text: string, command?: string): SmtpReply | undefined {
   const trimmed = text.trim();
   const m = REPLY_PATTERN.exec(trimmed);
   if (!m) return undefined;
-  const reply: SmtpReply = { code: Number(m[1]), text: trimmed };
+  // A server writes the reply, and it goes into logs and FailureReason: a readable length is enough.
+  const shown =
+    trimmed.length > MAX_REPLY_CHARS ? `${trimmed.slice(0, MAX_REPLY_CHARS)}…` : trimmed;
+  const reply: SmtpReply = { code: Number(m[1]), text: shown };
   if (m[2]) reply.enhanced = m[2];
   if (command) reply.command = command;
   return reply;
@@ -282,5 +286,10 @@ function errorCodes(err: ErrorLike): string[] {
 
 function rejectedRecipientsSuffix(rejected: unknown): string {
   if (!Array.isArray(rejected) || rejected.length === 0) return '';
-  return ` (recipients: ${rejected.map(String).join(', ')})`;
+  const shown = rejected.slice(0, MAX_RECIPIENTS_IN_REASON).map(String).join(', ');
+  const more = rejected.length - MAX_RECIPIENTS_IN_REASON;
+  return ` (recipients: ${shown}${more > 0 ? ` and ${more} more` : ''})`;
 }
+
+/** A reason names a few recipients, not 500. */
+const MAX_RECIPIENTS_IN_REASON = 5;

@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { vi } from 'vitest';
+import { ShortLogFormatter } from '../../../../lib/delivery/short-log-formatter.ts';
 import type {
   ComposedMime,
   MailSession,
@@ -112,7 +113,10 @@ export function capturedObservability() {
     vi.spyOn(process.stdout, 'write').mockImplementation(capture),
     vi.spyOn(process.stderr, 'write').mockImplementation(capture),
   ];
-  const logger = new Logger({ serviceName: 'o365-mail-queue' });
+  const logger = new Logger({
+    serviceName: 'o365-mail-queue',
+    logFormatter: new ShortLogFormatter(),
+  });
   const metrics = new Metrics({ namespace: 'O365MailQueue', serviceName: 'o365-mail-queue' });
   return {
     logger,
