@@ -8,6 +8,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 export const SMTP_AUTH_MODES = ['oauth2', 'password', 'none'] as const;
 export type SmtpAuthMode = (typeof SMTP_AUTH_MODES)[number];
 
+// The door values mirror lib/config/transport-config.ts (infra does not import the runtime
+// library); test/infra/mail-sender-doors.test.ts keeps them equal.
+
 /** The door into Exchange Online (`MAIL_TRANSPORT`); see docs/doors.md. */
 export const MAIL_TRANSPORTS = ['smtp', 'graph'] as const;
 export type MailTransport = (typeof MAIL_TRANSPORTS)[number];

@@ -1,5 +1,5 @@
 /**
- * What a soak run proves, from what the servers saw: the SMTP emulator's accepted messages, the
+ * What a soak run proves, from what the servers saw: the SMTP or Graph emulator's accepted messages, the
  * DLQ's contents and the ledger writes seen by dynalite.
  *
  * A duplicate is "inside the documented window" when every copy left the client (end of DATA)
@@ -35,7 +35,7 @@ export interface SoakFigures {
   messages: number;
   byKind: Record<SoakKind, number>;
   sent: number;
-  smtpAccepted: number;
+  serverAccepted: number;
   deadLettered: Record<DeadLetterClass, number>;
   /**
    * Mail that ended in the wrong place: good mail dead-lettered as invalid or rejected, bad mail
@@ -108,7 +108,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     messages: o.messages.length,
     byKind,
     sent,
-    smtpAccepted: [...o.deliveries.values()].reduce((n, c) => n + c.length, 0),
+    serverAccepted: [...o.deliveries.values()].reduce((n, c) => n + c.length, 0),
     deadLettered,
     misrouted,
     goodRetriesExhausted,
@@ -146,7 +146,7 @@ export function soakTable(f: SoakFigures): Record<string, string | number> {
   return {
     'messages enqueued': `${f.messages} (${kinds})`,
     sent: f.sent,
-    'accepted by the SMTP server (copies)': f.smtpAccepted,
+    'accepted by the server (copies)': f.serverAccepted,
     'dead-lettered: invalid': f.deadLettered.invalid,
     'dead-lettered: rejected': f.deadLettered.rejected,
     'dead-lettered: retries exhausted': f.deadLettered['retries-exhausted'],
@@ -161,7 +161,7 @@ export function soakTable(f: SoakFigures): Record<string, string | number> {
     'time to drain (s)': f.drained ? f.drainSeconds : `not drained after ${f.drainSeconds}`,
     'faults injected': faults,
     'invocations / cold starts / timeouts / kills': `${f.sandboxes.invocations} / ${f.sandboxes.coldStarts} / ${f.sandboxes.timeouts} / ${f.sandboxes.kills}`,
-    'server rate-limit replies (421 4.4.2 not scripted)': f.serverRateLimited,
+    'server throttling, not scripted (SMTP 421 4.4.2, Graph 429)': f.serverRateLimited,
     'receives per message': f.receivesPerMessage,
     'DynamoDB calls per sent message (ledger / rate)': `${f.dynamoCallsPerSent.ledger} / ${f.dynamoCallsPerSent.rate}`,
   };

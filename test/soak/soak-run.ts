@@ -21,9 +21,12 @@ import {
   soakFigures,
 } from './soak-figures.ts';
 import { enqueue, SOAK_UNKNOWN_RECIPIENT, seededRandom, soakMessages } from './soak-messages.ts';
+import type { SoakTransport } from './soak-server.ts';
 
 export interface SoakOptions {
   messages: number;
+  /** The door the sender drives. @default 'smtp' */
+  transport?: SoakTransport;
   /** Concurrent invocations (the mapping's maximum concurrency). @default 4 */
   consumers?: number;
   /** @default 8000 */
@@ -89,11 +92,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       if (operation === 'UpdateItem' && id) push(completes, id, Date.now());
     },
   });
-  const { sqs, smtp, token, queueUrl, dlqUrl } = world;
-  smtp.rejectRecipient(
-    SOAK_UNKNOWN_RECIPIENT,
-    '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
-  );
+  const { sqs, server, token, queueUrl, dlqUrl } = world;
+  server.rejectRecipient(SOAK_UNKNOWN_RECIPIENT);
   const stops: (() => Promise<void> | void)[] = [() => world.stop()];
   try {
     const extra: Record<ExtraFault, number> = { 'killed-after-250': 0, 'died-before-ack': 0 };
@@ -133,19 +133,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     const deliveries = new Map<string, number[]>();
     // Faults follow the traffic: injected after accepted messages, so a run that stalls is not
     // buried under faults nobody consumes.
-    const faults = createFaultInjector(smtp, token, sandboxes, o, random);
+    const faults = createFaultInjector(server.faults, token, sandboxes, o, random);
     let watching = true;
     const watcher = (async () => {
       for (let seen = 0; watching; ) {
         try {
-          await smtp.waitForMessages(seen + 1, 500);
+          await server.waitForAccepted(seen + 1, 500);
         } catch {
           continue;
         }
         // Runs in the microtask right after the server accepted: a sandbox killed here has not
         // had the 250 processed by anything in this thread (SQS, DynamoDB), so it cannot record it.
-        for (; seen < smtp.messages.length; seen++) {
-          const received = smtp.messages[seen]!;
+        for (; seen < server.accepted.length; seen++) {
+          const received = server.accepted[seen]!;
           const key =
             keyOfMessageId.get(received.messageId ?? '') ?? `unknown ${received.messageId}`;
           push(deliveries, key, received.receivedAt.getTime());
@@ -184,7 +184,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       deadLetters: await readDeadLetters(sqs.client, dlqUrl, messages),
       faults: { ...faults.counts, ...extra },
       sandboxes: { ...sandboxes.stats },
-      serverRateLimited: smtp.stats.rateLimited,
+      serverRateLimited: server.throttled,
       recordsInvoked,
       dynamoCalls,
       drainMs,
