@@ -29,6 +29,17 @@ async function prepare(
   await handler({ Records: [] }, idleContext);
   const sqs = new SQSClient({ endpoint: input.sqsEndpoint, region: input.region });
 
+  // Lambda bills each invocation's duration rounded up to the millisecond.
+  let billedMs = 0;
+  const timed: typeof handler = async (event, context) => {
+    const started = performance.now();
+    try {
+      return await handler(event, context);
+    } finally {
+      billedMs += Math.ceil(performance.now() - started);
+    }
+  };
+
   return ({ stop, progress }) =>
     new Promise<ConsumeResult>((resolve, reject) => {
       let sent = 0;
@@ -48,7 +59,7 @@ async function prepare(
       const source = createSqsEventSource({
         sqs,
         queueUrl: input.queueUrl,
-        handler,
+        handler: timed,
         batchSize: input.batch,
         waitTimeSeconds: 1,
         // One invocation at a time per instance, as in Lambda.
@@ -60,7 +71,7 @@ async function prepare(
       stop.addEventListener('abort', () => {
         void source.stop().then(() => {
           sqs.destroy();
-          if (!failure) resolve({ sent, batches });
+          if (!failure) resolve({ sent, batches, billedMs });
         });
       });
       source.start();
