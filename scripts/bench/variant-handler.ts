@@ -7,7 +7,11 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { type BatchReport, createSqsEventSource } from '../../lib/local/sqs-event-source.ts';
+import {
+  type BatchReport,
+  createSqsEventSource,
+  type SqsLambdaHandler,
+} from '../../lib/local/sqs-event-source.ts';
 import { handlerEnv } from './variant-handler-env.ts';
 import {
   type ConsumeControl,
@@ -31,7 +35,7 @@ async function prepare(
 
   // Lambda bills each invocation's duration rounded up to the millisecond.
   let billedMs = 0;
-  const timed: typeof handler = async (event, context) => {
+  const timed: SqsLambdaHandler = async (event, context) => {
     const started = performance.now();
     try {
       return await handler(event, context);
