@@ -1,35 +1,27 @@
 /**
- * Lambda entry point: SQS event source mapping (with `ReportBatchItemFailures`) → `processBatch`.
- * Thin on purpose; all decisions live in `lib/`. The runtime (config, secrets, MSAL token cache,
- * clients, the SMTP session kept between batches) is built on the first invocation and kept while
- * the sandbox is warm; a configuration that failed to load is not kept, so the next invocation tries
- * again (a Secrets Manager blip heals).
+ * Lambda entry point: SQS event source mapping (with `ReportBatchItemFailures`) → a batch, and the
+ * circuit breaker's scheduled probe (EventBridge, input {@link PROBE_EVENT}). Thin on purpose; all
+ * decisions live in `lib/` (`lib/delivery/sender-lambda.ts`). The runtime (config, secrets, MSAL
+ * token cache, clients, the SMTP session kept between batches) is built on the first invocation
+ * and kept while the sandbox is warm.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createSenderRuntime, type SenderRuntime } from '../lib/delivery/sender-runtime.ts';
+import {
+  createSenderLambda,
+  isProbeEvent,
+  type PROBE_EVENT,
+  type ProbeReport,
+} from '../lib/delivery/sender-lambda.ts';
 
-let runtime: Promise<SenderRuntime> | undefined;
+const sender = createSenderLambda(process.env);
 
-async function getRuntime(): Promise<SenderRuntime> {
-  runtime ??= createSenderRuntime(process.env);
-  try {
-    const current = await runtime;
-    if (!current.ready) runtime = undefined;
-    return current;
-  } catch (err) {
-    runtime = undefined;
-    throw err;
-  }
-}
-
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-  // Same guard as Powertools' processPartialResponse: no Records means a wrong trigger, a bug.
-  if (!Array.isArray(event?.Records)) {
-    throw new TypeError('sender: the event has no Records array; is this an SQS event?');
-  }
-  const current = await getRuntime();
-  const { batchItemFailures } = await current.processBatch(event.Records, context);
-  return { batchItemFailures };
+export function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
+export function handler(event: typeof PROBE_EVENT, context: Context): Promise<ProbeReport>;
+export function handler(
+  event: SQSEvent | typeof PROBE_EVENT,
+  context: Context,
+): Promise<SQSBatchResponse | ProbeReport> {
+  return isProbeEvent(event) ? sender.probe() : sender.batch(event, context);
 }
 
 /**
@@ -37,8 +29,6 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
  * stop (an idle session never keeps the process alive, but a server waits for it); Lambda never
  * calls it.
  */
-export async function closeSenderSession(): Promise<void> {
-  const current = runtime;
-  if (!current) return;
-  await (await current.catch(() => undefined))?.close();
+export function closeSenderSession(): Promise<void> {
+  return sender.close();
 }

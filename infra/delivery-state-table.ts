@@ -19,14 +19,16 @@ export interface DeliveryStateTableProps {
     | { readonly messagesPerMinute: number; readonly recipientsPerDay: number };
   /** SMTP connections per mailbox across all sandboxes (`lease#<mailbox>`); 0 = no cap. */
   readonly maxConnections: number;
+  /** The circuit breaker's state (`breaker#<queue name>`). */
+  readonly breaker: boolean;
 }
 
 /**
  * One on-demand DynamoDB table (partition key `id`, TTL attribute `expiresAt`) holding the
  * delivery ledger (one item per message id), the rate limiter's budgets (one item per sending
- * mailbox, `rate#<mailbox>`) and the connection leases (`lease#<mailbox>`; `#` cannot occur in a
- * message id, so they never collide), plus the environment that points the sender at it
- * (`lib/guards/`).
+ * mailbox, `rate#<mailbox>`), the connection leases (`lease#<mailbox>`) and the circuit breaker
+ * (`breaker#<queue name>`; `#` cannot occur in a message id, so they never collide), plus the
+ * environment that points the sender at it (`lib/guards/`).
  */
 export class DeliveryStateTable extends Construct {
   readonly table: Table;
@@ -77,11 +79,12 @@ export class DeliveryStateTable extends Construct {
     const lease: Record<string, string> =
       props.maxConnections > 0
         ? {
-            MAIL_STATE_TABLE: this.table.tableName,
             MAIL_MAX_CONNECTIONS: String(props.maxConnections),
             MAIL_CONNECTION_LEASE_SECONDS: String(props.functionTimeout.toSeconds() + 30),
           }
         : { MAIL_MAX_CONNECTIONS: '0' };
-    this.environment = { ...ledger, ...rate, ...lease };
+    const state: Record<string, string> =
+      props.maxConnections > 0 || props.breaker ? { MAIL_STATE_TABLE: this.table.tableName } : {};
+    this.environment = { ...ledger, ...rate, ...state, ...lease };
   }
 }

@@ -38,6 +38,8 @@ export function mailSenderPropsFrom(scope: Construct, settings: StackSettings): 
     maxBatchingWindow: seconds(settings.maxBatchingWindowSeconds),
     maxConcurrency: settings.maxConcurrency,
     maxConnections: settings.maxConnections,
+    // Only `false` changes anything: the construct's defaults apply otherwise.
+    ...(settings.breaker === false && { breaker: false as const }),
     maxReceiveCount: settings.maxReceiveCount,
     oldestMessageAgeThreshold: minutes(settings.oldestMessageAgeMinutes),
     smtpKeepAlive: seconds(settings.smtpKeepAliveSeconds),

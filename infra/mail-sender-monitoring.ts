@@ -16,6 +16,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CREDENTIAL_WARNING_DAYS } from '../lib/config/credential-expiry.ts';
 
 /** The namespace the sender's Powertools metrics are published in. */
 export const METRICS_NAMESPACE = 'O365MailQueue';
@@ -31,6 +32,8 @@ export interface MailSenderMonitoringProps {
   readonly alarmTopic?: ITopic;
   /** @default - no subscription */
   readonly alarmEmail?: string;
+  /** Alarm while the circuit breaker keeps consuming paused. @default false */
+  readonly breaker?: boolean;
 }
 
 /** Alarms on the mail flow (to an SNS topic) and a dashboard of it. Part of {@link MailSender}. */
@@ -97,7 +100,31 @@ export class MailSenderMonitoring extends Construct {
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
+    const breaker = this.#props.breaker
+      ? [
+          alarm(
+            'PausedAlarm',
+            this.senderMetric('ConsumptionPaused', 'Maximum'),
+            1,
+            'PAUSED: the circuit breaker stopped consuming the mail queue (a configuration error, or the SMTP server or token endpoint unreachable). Messages wait on the queue. The sender log line "consuming paused" has the reason and the fix; after fixing, consuming resumes by itself when the scheduled probe gets through, or at once with `o365-mail resume`.',
+          ),
+        ]
+      : [];
+    // Emitted at each cold start and by each breaker probe, only when the expiry is known (a
+    // certificate, or `expiresAt` in the secret); no data is no news.
+    const credentialExpiry = new Alarm(this, 'CredentialExpiryAlarm', {
+      metric: this.senderMetric('CredentialDaysLeft', 'Minimum').with({
+        period: Duration.hours(1),
+      }),
+      threshold: CREDENTIAL_WARNING_DAYS,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: `The sender's credential (client secret, certificate or password) expires in less than ${CREDENTIAL_WARNING_DAYS} days: renew it in Entra ID and put it, with its new expiresAt, in the secret. The sender's "credential expiring" log line and \`o365-mail doctor\` say which and when.`,
+    });
     return [
+      ...breaker,
+      credentialExpiry,
       alarm(
         'DeadLetterAlarm',
         deadLetterQueue.metricApproximateNumberOfMessagesVisible({

@@ -8,6 +8,9 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 export const SMTP_AUTH_MODES = ['oauth2', 'password', 'none'] as const;
 export type SmtpAuthMode = (typeof SMTP_AUTH_MODES)[number];
 
+// The door values mirror lib/config/transport-config.ts (infra does not import the runtime
+// library); test/infra/mail-sender-doors.test.ts keeps them equal.
+
 /** The door into Exchange Online (`MAIL_TRANSPORT`); see docs/doors.md. */
 export const MAIL_TRANSPORTS = ['smtp', 'graph'] as const;
 export type MailTransport = (typeof MAIL_TRANSPORTS)[number];
@@ -208,6 +211,32 @@ export interface MailSenderProps {
    */
   readonly maxConnections?: number;
   /**
+   * The circuit breaker: on a configuration error (expired secret, revoked consent, bad
+   * certificate, SMTP AUTH disabled, TLS), or when messages first tried `outageAfter` ago still
+   * cannot reach the server or the token endpoint, the function switches its own event source
+   * mapping off, so messages wait on the queue without spending receive counts (and never reach the
+   * dead-letter queue for it). A scheduled probe (EventBridge, every `probeInterval`) loads the
+   * configuration as a cold start would, sets up a session without sending, and switches the
+   * mapping back on when that works; `o365-mail resume` does so at once. An alarm says "paused".
+   * The state lives in the delivery-state table. `false` turns it off.
+   * @default { probeInterval: Duration.minutes(1), outageAfter: Duration.seconds(60) }
+   */
+  readonly breaker?:
+    | false
+    | {
+        /**
+         * How often the probe runs (whole minutes, 1–60); while not paused it only reads the state.
+         * @default Duration.minutes(1)
+         */
+        readonly probeInterval?: Duration;
+        /**
+         * How long messages may go unsent because nothing can be reached before consuming pauses
+         * (`MAIL_BREAKER_OUTAGE_SECONDS`); `Duration.seconds(0)` pauses for configuration errors only.
+         * @default Duration.seconds(60)
+         */
+        readonly outageAfter?: Duration;
+      };
+  /**
    * Retention of the function's log group.
    * @default RetentionDays.ONE_MONTH
    */
@@ -274,6 +303,9 @@ export const MAIL_SENDER_DEFAULTS = {
   sendRateLimit: { messagesPerMinute: 30, recipientsPerDay: 10_000 },
   // Exchange Online's concurrent connections per mailbox.
   maxConnections: 3,
+  // A minute of probes while paused costs one state read per minute while not; a minute of outage
+  // costs a message about two receives of its five (maxReceiveCount) before the pause.
+  breaker: { probeInterval: Duration.minutes(1), outageAfter: Duration.seconds(60) },
   logRetention: RetentionDays.ONE_MONTH,
   // The `service` dimension of the sender's metrics (POWERTOOLS_SERVICE_NAME, read by
   // lib/delivery/observability.ts).
@@ -312,4 +344,7 @@ export const MANAGED_ENVIRONMENT = [
   'MAIL_STATE_TABLE',
   'MAIL_MAX_CONNECTIONS',
   'MAIL_CONNECTION_LEASE_SECONDS',
+  'MAIL_BREAKER',
+  'MAIL_BREAKER_OUTAGE_SECONDS',
+  'MAIL_BREAKER_FILE',
 ] as const;

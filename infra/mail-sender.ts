@@ -15,6 +15,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type QueueProps } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cfnReferenceText } from './cfn-reference-text.ts';
+import { ConsumptionBreaker } from './consumption-breaker.ts';
 import { DeliveryStateTable } from './delivery-state-table.ts';
 import { MailSenderMonitoring, METRICS_NAMESPACE } from './mail-sender-monitoring.ts';
 import {
@@ -58,8 +59,10 @@ export class MailSender extends Construct {
   readonly alarmTopic: ITopic;
   /** The alarms and the dashboard. */
   readonly monitoring: MailSenderMonitoring;
-  /** The ledger, rate-limit and connection-lease table; `undefined` when all are turned off. */
+  /** The ledger, rate-limit, connection-lease and breaker table; `undefined` when all are off. */
   readonly deliveryState: DeliveryStateTable | undefined;
+  /** The circuit breaker's probe schedule and permissions; `undefined` with `breaker: false`. */
+  readonly breaker: ConsumptionBreaker | undefined;
   /** The `service` dimension of the sender's metrics (see {@link MailSenderProps.serviceName}). */
   readonly serviceName: string;
   readonly #encryptionKey: IKey | undefined;
@@ -86,13 +89,22 @@ export class MailSender extends Construct {
     this.#grantFunction(role);
     this.#grantAttachmentBuckets(role, props.attachmentBuckets ?? []);
     this.deliveryState = this.#deliveryState(props, role);
-    this.fn.addEventSourceMapping('QueueEventSource', {
+    const mapping = this.fn.addEventSourceMapping('QueueEventSource', {
       eventSourceArn: this.queue.queueArn,
       batchSize: props.batchSize ?? DEFAULTS.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
       reportBatchItemFailures: true,
       maxConcurrency: props.maxConcurrency ?? DEFAULTS.maxConcurrency,
     });
+    const breaker = breakerOf(props);
+    this.breaker = breaker
+      ? new ConsumptionBreaker(this, 'Breaker', {
+          fn: this.fn,
+          role,
+          mapping,
+          probeInterval: breaker.probeInterval,
+        })
+      : undefined;
     this.monitoring = new MailSenderMonitoring(this, 'Monitoring', {
       queue: this.queue,
       deadLetterQueue: this.deadLetterQueue,
@@ -102,6 +114,7 @@ export class MailSender extends Construct {
         props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold,
       alarmTopic: props.alarmTopic,
       alarmEmail: props.alarmEmail,
+      breaker: breaker !== undefined,
     });
     this.alarmTopic = this.monitoring.alarmTopic;
   }
@@ -188,6 +201,10 @@ export class MailSender extends Construct {
       SMTP_KEEPALIVE_SECONDS: props.smtpKeepAlive && String(props.smtpKeepAlive.toSeconds()),
       MAIL_SECRET_ARN: this.secret?.secretArn,
     };
+    const breaker = breakerOf(props);
+    const breakerEnvironment: Record<string, string> = breaker
+      ? { MAIL_BREAKER_OUTAGE_SECONDS: String(breaker.outageAfter.toSeconds()) }
+      : { MAIL_BREAKER: 'off' };
     return {
       MAIL_QUEUE_URL: this.queue.queueUrl,
       MAIL_DLQ_URL: this.deadLetterQueue.queueUrl,
@@ -197,6 +214,7 @@ export class MailSender extends Construct {
       SMTP_PORT: String(props.smtpPort ?? DEFAULTS.smtpPort),
       SMTP_AUTH: smtpAuth,
       ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
+      ...breakerEnvironment,
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -251,7 +269,8 @@ export class MailSender extends Construct {
       props.sendRateLimit ?? (props.endpoint === 'hve' ? false : DEFAULTS.sendRateLimit);
     const maxConnections =
       props.maxConnections ?? (props.transport === 'graph' ? 0 : DEFAULTS.maxConnections);
-    if (!ledger && !limits && maxConnections === 0) return undefined;
+    const breaker = breakerOf(props) !== undefined;
+    if (!ledger && !limits && maxConnections === 0 && !breaker) return undefined;
     const state = new DeliveryStateTable(this, 'DeliveryState', {
       role,
       functionTimeout: props.timeout ?? DEFAULTS.timeout,
@@ -262,6 +281,7 @@ export class MailSender extends Construct {
         recipientsPerDay: limits.recipientsPerDay ?? DEFAULTS.sendRateLimit.recipientsPerDay,
       },
       maxConnections,
+      breaker,
     });
     for (const [name, value] of Object.entries(state.environment)) {
       this.fn.addEnvironment(name, value);
@@ -290,6 +310,18 @@ export class MailSender extends Construct {
       });
     }
   }
+}
+
+/** The breaker's settings with defaults filled, or undefined when it is off. */
+function breakerOf(
+  props: MailSenderProps,
+): { probeInterval: Duration; outageAfter: Duration } | undefined {
+  const breaker = props.breaker ?? DEFAULTS.breaker;
+  if (!breaker) return undefined;
+  return {
+    probeInterval: breaker.probeInterval ?? DEFAULTS.breaker.probeInterval,
+    outageAfter: breaker.outageAfter ?? DEFAULTS.breaker.outageAfter,
+  };
 }
 
 /** For the function description: the door it sends through. */

@@ -71,6 +71,8 @@ export const stackSettingsSchema = z
     maxConcurrency: count(2, 1000).optional(),
     maxReceiveCount: count(1, 1000).optional(),
     oldestMessageAgeMinutes: count(1, 20_160).optional(),
+    /** The circuit breaker that pauses consuming on configuration errors and outages; `false` turns it off. */
+    breaker: bool.optional(),
     /** SMTP connections to the mailbox at once across all sandboxes (`MAIL_MAX_CONNECTIONS`); 0 = no cap. */
     maxConnections: count(0, 1000).optional(),
     /** How long a warm sender keeps its idle SMTP session (`SMTP_KEEPALIVE_SECONDS`); 0 = QUIT after every batch. */

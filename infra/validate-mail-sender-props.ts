@@ -151,6 +151,25 @@ function checkQueueAndFunction(props: MailSenderProps, problems: string[]): void
   }
   checkRange(problems, 'smtpPort', props.smtpPort, 1, 65_535);
   checkRange(problems, 'maxConnections', props.maxConnections, 0, 1000);
+  if (props.breaker) {
+    const { probeInterval, outageAfter } = props.breaker;
+    checkRange(
+      problems,
+      'breaker.probeInterval',
+      probeInterval?.toMinutes({ integral: false }),
+      1,
+      60,
+      ' minutes',
+    );
+    checkRange(
+      problems,
+      'breaker.outageAfter',
+      outageAfter?.toSeconds({ integral: false }),
+      0,
+      3_600,
+      ' seconds',
+    );
+  }
   if (props.maxBatchingWindow !== undefined) {
     checkRange(
       problems,

@@ -101,6 +101,11 @@ export type SendOutcome =
       /** A floor for the backoff, e.g. 60 s after a throttling reply. */
       minDelaySeconds?: number;
       /**
+       * No session could be set up because the server or the token endpoint could not be reached
+       * (no reply at all): a run of these is an outage, which the circuit breaker pauses for.
+       */
+      unreachable?: boolean;
+      /**
        * Recipients refused with their own reply before the message as a whole failed; e.g. all
        * of them, some for now (4xx) and some for good (5xx), so no DATA was sent.
        */

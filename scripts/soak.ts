@@ -1,8 +1,10 @@
 /**
- * `npm run soak -- [messages=1000] [consumers=4]`: the fault-injection soak at full size. Messages
- * go through fauxqs → the real handler in Lambda-like sandboxes → the Office 365 emulator, with the
+ * `npm run soak -- [messages=1000] [consumers=4] [smtp|graph]`: the fault-injection soak at full
+ * size. Messages go through fauxqs → the real handler in Lambda-like sandboxes → the Office 365
+ * emulator (or, with `graph`, the Graph emulator through MAIL_TRANSPORT=graph), with the
  * ledger and rate limiter on dynalite, while faults are injected; prints the figures and exits 1
- * when a message was lost, sent twice outside the documented window, or the queue did not drain.
+ * when a message was lost, a recipient dropped, a message sent twice outside the documented
+ * window, or the queue did not drain.
  *
  * The emulators use a throwaway test CA, and Node reads NODE_EXTRA_CA_CERTS only at start-up, so
  * the script generates the CA and re-runs itself in a child that trusts it (certificates are
@@ -24,25 +26,38 @@ if (exitCode !== undefined) process.exit(exitCode);
 // In the child, trusting the test CA from here on.
 const { runSoak } = await import('../test/soak/soak-run.ts');
 const { soakTable } = await import('../test/soak/soak-figures.ts');
-const [messages = 1000, consumers = 4] = process.argv.slice(2).map(Number);
-if (!Number.isInteger(messages) || messages < 1 || !Number.isInteger(consumers) || consumers < 1) {
-  console.error('usage: npm run soak -- [messages=1000] [consumers=4]');
+const [messagesArg, consumersArg, transportArg = 'smtp'] = process.argv.slice(2);
+const messages = Number(messagesArg ?? 1000);
+const consumers = Number(consumersArg ?? 4);
+if (
+  !Number.isInteger(messages) ||
+  messages < 1 ||
+  !Number.isInteger(consumers) ||
+  consumers < 1 ||
+  (transportArg !== 'smtp' && transportArg !== 'graph')
+) {
+  console.error('usage: npm run soak -- [messages=1000] [consumers=4] [smtp|graph]');
   process.exit(2);
 }
+const transport = transportArg;
 
 const started = new Date();
 const figures = await runSoak({
   messages,
   consumers,
+  transport,
   log: (line) => console.error(`${new Date().toISOString().slice(11, 19)} ${line}`),
 });
 console.log(
-  `\nSoak of ${messages} messages, ${consumers} consumers, started ${started.toISOString()}`,
+  `\nSoak of ${messages} messages, ${consumers} consumers, over ${transport}, started ${started.toISOString()}`,
 );
 console.table(soakTable(figures));
 const failures = [
   ...(figures.drained ? [] : ['the queue did not drain']),
   ...(figures.lost.length > 0 ? [`lost: ${figures.lost.join(', ')}`] : []),
+  ...(figures.recipientsDropped.length > 0
+    ? [`recipients dropped: ${figures.recipientsDropped.join(', ')}`]
+    : []),
   ...(figures.sentTwiceOutsideWindow.length > 0
     ? [`sent twice outside the window: ${figures.sentTwiceOutsideWindow.join(', ')}`]
     : []),

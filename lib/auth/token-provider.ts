@@ -155,6 +155,18 @@ function toTokenAcquisitionError(
     name?: string;
   };
   const errorCode = e.errorCode || 'unknown_error';
+  // After a 429 or 5xx, MSAL answers every request for the same token from its throttling cache
+  // (up to Retry-After, else 60 s) without calling Entra: a ServerError whose code is the earlier
+  // answer's AADSTS numbers ("50000"), with no status. It is that outage still, not a refusal.
+  if (/^\d+( \d+)*$/.test(errorCode) && e.status === undefined) {
+    return new TokenAcquisitionError(
+      {
+        errorCode: 'temporarily_unavailable',
+        description: `MSAL holds token requests back after the token endpoint's last answer (${errorCode}): ${e.errorMessage ?? e.message ?? ''}`,
+      },
+      { cause: err },
+    );
+  }
   if (
     errorCode === 'openid_config_error' ||
     errorCode === 'endpoints_resolution_error' ||

@@ -5,6 +5,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { dlqCommand } from './dlq.ts';
 import { doctorCommand } from './doctor.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
+import { resumeCommand } from './resume.ts';
 import { sendCommand } from './send.ts';
 import { statsCommand } from './stats.ts';
 
@@ -36,6 +37,7 @@ Exit codes: 0 ok, 1 a problem was found, 2 usage or configuration error, 3 the q
   program.addCommand(dlqCommand(done));
   program.addCommand(statsCommand(done));
   program.addCommand(doctorCommand(done));
+  program.addCommand(resumeCommand(done));
   for (const command of program.commands) exitOverrideDeep(command);
 
   try {

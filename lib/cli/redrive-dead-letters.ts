@@ -6,10 +6,13 @@ import {
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  type SendMessageBatchCommandOutput,
   type SendMessageBatchRequestEntry,
   type SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { sqsMessageBytes } from '../message/sqs-message-size.ts';
+import { chunkForBatch } from '../producer/batch-chunks.ts';
 import { visibleCount } from './dead-letters.ts';
 
 /** Options of {@link redriveDeadLetters}. */
@@ -45,8 +48,9 @@ const UNSUPPORTED = new Set([
 /**
  * Moves every message in the DLQ back to its source queue. Uses an SQS message-move task where
  * the service has one (AWS: server-side, keeps attributes, survives this process ending); falls
- * back to receive → send → delete elsewhere (fauxqs has no move tasks), deleting a message only
- * after its copy was accepted, so a crash can duplicate a message but never lose one.
+ * back to receive → send → delete elsewhere (fauxqs has no move tasks), in batches within SQS's
+ * 10 entries and 1 MiB per request, deleting a message only after its copy was accepted, so a
+ * crash can duplicate a message but never lose one.
  */
 export async function redriveDeadLetters(options: RedriveOptions): Promise<RedriveResult> {
   const total = await visibleCount(options.client, options.dlqUrl);
@@ -134,28 +138,60 @@ async function receiveSendDelete(
     );
     empty = Messages.length === 0 ? empty + 1 : 0;
     if (Messages.length === 0) continue;
-    const sent = await client.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: Messages.map((m, i) => copyEntry(m, String(i), fifo)),
-      }),
-    );
-    const accepted = new Set((sent.Successful ?? []).map((s) => s.Id));
-    if (sent.Failed?.length) failureReason = sent.Failed[0]?.Message ?? sent.Failed[0]?.Code;
-    const toDelete = Messages.filter((_, i) => accepted.has(String(i)));
-    if (toDelete.length > 0) {
-      await client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: dlqUrl,
-          Entries: toDelete.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
+    // SQS caps a batch request at 1 MiB of bodies and attributes, not only at 10 entries.
+    const entries = Messages.map((message, i) => {
+      const entry = copyEntry(message, String(i), fifo);
+      return {
+        message,
+        entry,
+        bytes: sqsMessageBytes(entry.MessageBody ?? '', entry.MessageAttributes),
+      };
+    });
+    for (const chunk of chunkForBatch(entries)) {
+      const result = await sendAndDelete(client, queueUrl, dlqUrl, chunk);
+      moved += result.moved;
+      failed += chunk.length - result.moved;
+      failureReason = result.failureReason ?? failureReason;
+      options.onProgress?.(moved, total);
     }
-    moved += toDelete.length;
-    failed += Messages.length - toDelete.length;
-    options.onProgress?.(moved, total);
   }
   return { method: 'receive-send-delete', moved, failed, failureReason };
+}
+
+/** Sends one batch of copies; deletes from the DLQ exactly those SQS accepted. */
+async function sendAndDelete(
+  client: SQSClient,
+  queueUrl: string,
+  dlqUrl: string,
+  chunk: readonly { message: Message; entry: SendMessageBatchRequestEntry }[],
+): Promise<{ moved: number; failureReason?: string }> {
+  let sent: SendMessageBatchCommandOutput;
+  try {
+    sent = await client.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((c) => c.entry) }),
+    );
+  } catch (error) {
+    // Nothing of this batch was copied: it stays in the DLQ, and the next batch may still go.
+    return { moved: 0, failureReason: error instanceof Error ? error.message : String(error) };
+  }
+  const accepted = new Set((sent.Successful ?? []).map((s) => s.Id));
+  const failed = sent.Failed?.[0];
+  const toDelete = chunk.filter((c) => accepted.has(c.entry.Id));
+  if (toDelete.length > 0) {
+    await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: dlqUrl,
+        Entries: toDelete.map((c, i) => ({
+          Id: String(i),
+          ReceiptHandle: c.message.ReceiptHandle!,
+        })),
+      }),
+    );
+  }
+  return {
+    moved: toDelete.length,
+    ...(failed && { failureReason: failed.Message ?? failed.Code }),
+  };
 }
 
 /** The same body and message attributes, as a move task keeps them. */

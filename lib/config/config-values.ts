@@ -57,6 +57,18 @@ export function parseMillis(name: string, raw: string): Parsed<number> {
   return fail(`${name} must be milliseconds between 100 and 900000 (got ${JSON.stringify(raw)}).`);
 }
 
+/** An ISO 8601 date or date-time (`MAIL_CREDENTIAL_EXPIRES_AT`, `expiresAt` in the secret). */
+export function parseExpiry(name: string, raw: string): Parsed<Date> {
+  const text = raw.trim();
+  const date = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)
+    ? new Date(text)
+    : undefined;
+  if (date && Number.isFinite(date.getTime())) return ok(date);
+  return fail(
+    `${name} must be the date the credential expires, like 2027-03-31 or 2027-03-31T12:00:00Z (got ${JSON.stringify(raw.slice(0, 40))}).`,
+  );
+}
+
 /** Whole seconds from 0 to 3600 (`SMTP_KEEPALIVE_SECONDS`). */
 export function parseKeepAliveSeconds(name: string, raw: string): Parsed<number> {
   const seconds = Number(raw.trim());

@@ -10,11 +10,20 @@ import { loadSenderConfig, SECRET_VARIABLES, type SenderConfigResult } from './s
 
 type Env = Record<string, string | undefined>;
 
-/** Keys the secret may hold: the secret values, and the app ids some teams keep next to them. */
+/**
+ * Keys of the secret that are not variable names: `expiresAt`, when the client secret or password
+ * it holds expires, is read as `MAIL_CREDENTIAL_EXPIRES_AT` (credential health).
+ */
+const SECRET_KEY_VARIABLES: Readonly<Record<string, string>> = {
+  expiresAt: 'MAIL_CREDENTIAL_EXPIRES_AT',
+};
+
+/** Keys the secret may hold: the secret values, the app ids some teams keep next to them, `expiresAt`. */
 export const SECRET_KEYS: readonly string[] = [
   ...SECRET_VARIABLES,
   'O365_TENANT_ID',
   'O365_CLIENT_ID',
+  ...Object.keys(SECRET_KEY_VARIABLES),
 ];
 /** @default 300 seconds: a rotated secret is picked up within five minutes. */
 export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
@@ -22,8 +31,13 @@ export const DEFAULT_SECRET_MAX_AGE_SECONDS = 300;
 export interface ResolveSecretsOptions {
   /** How long a fetched secret is reused. @default 300 */
   maxAgeSeconds?: number;
+  /**
+   * Skip the cache and read the secret now (after a configuration error, and in the breaker's
+   * probe: someone may just have fixed it). @default false
+   */
+  forceFetch?: boolean;
   /** Reads the secret as parsed JSON. @default Powertools `getSecret` with `transform: 'json'` */
-  fetchSecret?: (secretId: string, maxAgeSeconds: number) => Promise<unknown>;
+  fetchSecret?: (secretId: string, maxAgeSeconds: number, forceFetch: boolean) => Promise<unknown>;
 }
 
 /** The secret could not be read or is not a JSON object of strings. */
@@ -60,8 +74,11 @@ const TRANSIENT_SDK_ERRORS = new Set([
   'RequestTimeout',
 ]);
 
-const defaultFetchSecret = (secretId: string, maxAge: number): Promise<unknown> =>
-  getSecret(secretId, { transform: 'json', maxAge });
+const defaultFetchSecret = (
+  secretId: string,
+  maxAge: number,
+  forceFetch: boolean,
+): Promise<unknown> => getSecret(secretId, { transform: 'json', maxAge, forceFetch });
 
 /** Merges the `MAIL_SECRET_ARN` secret over `env`; returns `env` unchanged when it is not set. */
 export async function resolveSecrets(
@@ -73,7 +90,11 @@ export async function resolveSecrets(
   const fetchSecret = options.fetchSecret ?? defaultFetchSecret;
   let value: unknown;
   try {
-    value = await fetchSecret(secretId, options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS);
+    value = await fetchSecret(
+      secretId,
+      options.maxAgeSeconds ?? DEFAULT_SECRET_MAX_AGE_SECONDS,
+      options.forceFetch ?? false,
+    );
   } catch (err) {
     throw describeFetchFailure(secretId, err);
   }
@@ -99,8 +120,9 @@ export async function resolveSecrets(
         false,
       );
     }
-    merged[key] = v;
-    fromSecret.push(key);
+    const variable = SECRET_KEY_VARIABLES[key] ?? key;
+    merged[variable] = v;
+    fromSecret.push(variable);
   }
   return { env: merged, fromSecret, ignoredKeys };
 }

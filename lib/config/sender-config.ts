@@ -13,6 +13,7 @@ import {
   parseCertificatePem,
   parseClientId,
   parseEnum,
+  parseExpiry,
   parseHost,
   parseKeepAliveSeconds,
   parseMillis,
@@ -157,6 +158,11 @@ export interface SenderConfig {
   password?: string;
   /** `MAIL_SECRET_ARN`, when secrets came from Secrets Manager. */
   secretArn?: string;
+  /**
+   * When the client secret or password expires, as its owner wrote it down
+   * (`MAIL_CREDENTIAL_EXPIRES_AT`, or `expiresAt` in the secret); a certificate says so itself.
+   */
+  credentialExpiresAt?: Date;
 }
 
 export type SenderConfigResult =
@@ -187,6 +193,7 @@ export function loadSenderConfig(env: Env): SenderConfigResult {
   if (graph && oauth) oauth.scope = graphScope(r, graph.endpoint);
   const password = transport === 'smtp' && smtp?.auth === 'password' ? readPassword(r) : undefined;
   const secretArn = r.raw('MAIL_SECRET_ARN')?.trim();
+  const credentialExpiresAt = r.optional('MAIL_CREDENTIAL_EXPIRES_AT', parseExpiry);
   if (r.problems.length > 0 || !dlqUrl || !sender || !smtp || !transport)
     return { ok: false, problems: r.problems };
 
@@ -202,6 +209,7 @@ export function loadSenderConfig(env: Env): SenderConfigResult {
   if (oauth) config.oauth = oauth;
   if (password !== undefined) config.password = password;
   if (secretArn) config.secretArn = secretArn;
+  if (credentialExpiresAt) config.credentialExpiresAt = credentialExpiresAt;
   return { ok: true, config, warnings: [...r.warnings, ...configWarnings(config)] };
 }
 

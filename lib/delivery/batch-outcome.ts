@@ -9,6 +9,8 @@ import type { SmtpReply } from '../types.ts';
 export type RetryCause =
   /** A temporary reply (4xx, throttling), a dropped connection or a timeout. */
   | 'temporary'
+  /** No session: the server or the token endpoint could not be reached at all. */
+  | 'unreachable'
   /** The batch stopped on a configuration error before this record was sent. */
   | 'config'
   /** An earlier record of the same FIFO message group failed; order is kept. */
@@ -71,6 +73,12 @@ export interface ProcessedRecord {
 
 export interface BatchResult {
   records: ProcessedRecord[];
+  /**
+   * Set when the batch stopped on a configuration error that a probe of the configuration can
+   * see fixed (a refused token or AUTH, TLS, a configuration that does not load), for the
+   * circuit breaker. A function timeout that is too short is not one of them.
+   */
+  configError?: { reason: string; fix: string };
   /** What the handler returns to the event source mapping (`ReportBatchItemFailures`). */
   batchItemFailures: { itemIdentifier: string }[];
 }

@@ -9,6 +9,7 @@
 
 import type { SQSRecord } from 'aws-lambda';
 import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
+import { sqsAttributesBytes } from '../message/sqs-message-size.ts';
 import {
   FAILURE_RECIPIENTS_ATTRIBUTE,
   failureRecipientsValue,
@@ -91,15 +92,6 @@ export function errorText(err: unknown): string {
 
 type Attribute = { DataType: 'String'; StringValue: string };
 
-/** What SQS counts towards its 1 MiB for message attributes: name, data type and value, in UTF-8. */
-export function attributeBytes(attributes: Record<string, Attribute>): number {
-  let bytes = 0;
-  for (const [name, { DataType, StringValue }] of Object.entries(attributes)) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(DataType) + Buffer.byteLength(StringValue);
-  }
-  return bytes;
-}
-
 /** Reason bytes kept when deciding whether the recipients fit as addresses. */
 const REASON_FLOOR_BYTES = 256;
 
@@ -123,9 +115,9 @@ function deadLetterAttributes(
   };
   const recipientsRoom =
     budget -
-    attributeBytes(fixed) -
-    attributeBytes({ FailureReason: attr(shortenToBytes(reason, REASON_FLOOR_BYTES)) }) -
-    attributeBytes({ [FAILURE_RECIPIENTS_ATTRIBUTE]: attr('') });
+    sqsAttributesBytes(fixed) -
+    sqsAttributesBytes({ FailureReason: attr(shortenToBytes(reason, REASON_FLOOR_BYTES)) }) -
+    sqsAttributesBytes({ [FAILURE_RECIPIENTS_ATTRIBUTE]: attr('') });
   const recipients = why.recipients
     ? failureRecipientsValue(why.recipients, record.body, recipientsRoom)
     : record.messageAttributes?.[FAILURE_RECIPIENTS_ATTRIBUTE]?.stringValue;

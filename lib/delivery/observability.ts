@@ -9,6 +9,12 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import {
+  CREDENTIAL_WARNING_DAYS,
+  type CredentialExpiry,
+  describeCredentialExpiry,
+  renewalFix,
+} from '../config/credential-expiry.ts';
 import { ShortLogFormatter } from './short-log-formatter.ts';
 
 export const SERVICE_NAME = 'o365-mail-queue';
@@ -28,6 +34,10 @@ export const METRIC = {
   recipientsDeferred: 'RecipientsDeferred',
   /** Recipients refused for good while others got the message: named by a dead letter. */
   recipientsRefused: 'RecipientsRefused',
+  /** 1 while the circuit breaker keeps consuming paused, 0 once it runs (sent at pause and by each probe). */
+  consumptionPaused: 'ConsumptionPaused',
+  /** Days until the credential expires (certificate, or a secret's `expiresAt`); at cold start and each probe. */
+  credentialDaysLeft: 'CredentialDaysLeft',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -73,4 +83,26 @@ export function latencyMetric(metrics: Metrics, ms: number): void {
 /** Flushes what was counted; stays quiet when nothing was (Powertools warns on empty flushes). */
 export function flushMetrics(metrics: Metrics): void {
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+}
+
+/**
+ * Records the credential's days left (metric) and warns once it is under
+ * {@link CREDENTIAL_WARNING_DAYS}; nothing when no expiry is known.
+ */
+export function reportCredentialExpiry(
+  observability: Observability,
+  expiry: CredentialExpiry | undefined,
+): void {
+  if (!expiry) return;
+  observability.metrics.addMetric(METRIC.credentialDaysLeft, MetricUnit.NoUnit, expiry.daysLeft);
+  if (expiry.daysLeft < CREDENTIAL_WARNING_DAYS) {
+    observability.logger.warn(
+      `credential expiring: ${describeCredentialExpiry(expiry)}. Fix: ${renewalFix(expiry)}.`,
+      {
+        credential: expiry.credential,
+        expiresAt: expiry.expiresAt.toISOString(),
+        daysLeft: expiry.daysLeft,
+      },
+    );
+  }
 }

@@ -135,7 +135,17 @@ export async function processBatch(
   await delayRetries(records, processed, deps);
   recordMetrics(deps.metrics, processed);
   flushMetrics(deps.metrics);
-  return toBatchResult(processed);
+  return { ...toBatchResult(processed), ...configErrorOf(processed, run) };
+}
+
+/** The transport's configuration error, for the circuit breaker (`BatchResult.configError`). */
+function configErrorOf(
+  processed: readonly ProcessedRecord[],
+  run: BatchRun,
+): Pick<BatchResult, 'configError'> {
+  if (run.tooShort) return {};
+  const stop = processed.find((p) => p.outcome.kind === 'config')?.outcome;
+  return stop?.kind === 'config' ? { configError: { reason: stop.reason, fix: stop.fix } } : {};
 }
 
 /**
@@ -182,6 +192,8 @@ interface BatchRun {
   lastOfGroup: Map<string, Promise<ProcessedRecord>>;
   /** Set once the batch must send nothing more. */
   stop?: Stop;
+  /** The function timeout is too short: a configuration error no probe can see fixed. */
+  tooShort?: boolean;
 }
 
 /**
@@ -206,6 +218,7 @@ async function nextRecord(
       // Short of time before the first record: the function timeout itself is too short, and
       // every redelivery would end the same way. Say so once instead of spinning quietly.
       run.stop = { cause: 'config', reason: 'batch stopped: the function timeout is too short' };
+      run.tooShort = true;
       return timeoutTooShort(record, run.clock, deps);
     }
     run.stop = { cause: 'out-of-time', reason: 'the function is about to time out; not sent' };

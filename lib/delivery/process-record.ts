@@ -326,7 +326,9 @@ async function outcomeOf(
     sent.kind !== 'sent' && mime.envelope.to.some((r) => !named.has(r)) ? sent : undefined;
   if (accepted.length === 0 && refused.length === 0) {
     const { reason, reply } = whole ?? groupOf(deferred);
-    return { kind: 'retry', cause: 'temporary', reason, reply, delaySeconds: backoff(floor) };
+    // No session at all: the circuit breaker counts these towards an outage.
+    const cause = sent.kind === 'retry' && sent.unreachable ? 'unreachable' : 'temporary';
+    return { kind: 'retry', cause, reason, reply, delaySeconds: backoff(floor) };
   }
   if (accepted.length === 0 && deferred.length === 0) {
     const { reason, reply } = whole ?? groupOf(refused);

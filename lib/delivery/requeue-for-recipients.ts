@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
 import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
-import { attributeBytes, type DeadLetterResult, errorText } from './dead-letter.ts';
+import { sqsAttributesBytes } from '../message/sqs-message-size.ts';
+import { type DeadLetterResult, errorText } from './dead-letter.ts';
 import {
   FAILURE_RECIPIENTS_ATTRIBUTE,
   failureRecipientsValue,
@@ -30,7 +31,7 @@ export async function requeueForRecipients(
   const room =
     SQS_MAX_MESSAGE_BYTES -
     Buffer.byteLength(record.body) -
-    attributeBytes({
+    sqsAttributesBytes({
       [FAILURE_RECIPIENTS_ATTRIBUTE]: { DataType: 'String', StringValue: '' },
       [MAIL_ID_ATTRIBUTE]: { DataType: 'String', StringValue: mailId },
     });

@@ -11,7 +11,9 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSRecord } from 'aws-lambda';
 import { createTokenProvider } from '../auth/token-provider.ts';
 import { awsClientConfig } from '../config/aws-client-config.ts';
+import { credentialExpiry } from '../config/credential-expiry.ts';
 import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
+import type { SenderConfigResult } from '../config/sender-config.ts';
 import { deliveryGuardsFromEnv } from '../guards/ledger/delivery-guards-from-env.ts';
 import { createMailTransport } from '../transport/mail-transport.ts';
 import type { DeliveryLedger, SendRateLimiter } from '../types.ts';
@@ -25,6 +27,7 @@ import {
   METRIC,
   messageKeys,
   type Observability,
+  reportCredentialExpiry,
 } from './observability.ts';
 import { type BatchContext, type BatchDeps, processBatch } from './process-batch.ts';
 import { peekMailId } from './process-record.ts';
@@ -48,6 +51,11 @@ export interface SenderRuntimeOptions {
   ledger?: DeliveryLedger;
   /** @default from `MAIL_RATE_TABLE` (`lib/guards/rate-limit/`); no table = no rate limit */
   rateLimiter?: SendRateLimiter;
+  /**
+   * Read the secret now instead of from the cache (a rebuild after a configuration error or a
+   * pause: someone may just have fixed it). @default false
+   */
+  freshSecrets?: boolean;
 }
 
 /** Time kept to delay retries and answer the event source after the last send. */
@@ -86,8 +94,9 @@ async function assemble(
   options: SenderRuntimeOptions,
   observability: Observability,
 ): Promise<SenderRuntime> {
-  const loaded = await loadSenderConfigWithSecrets(env);
+  const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: options.freshSecrets });
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
+  reportCredentialExpiry(observability, credentialExpiry(loaded.config));
   for (const warning of loaded.warnings) observability.logger.warn(warning);
   const guards = deliveryGuardsFromEnv(env);
   if (!guards.ok) return configFailureRuntime(guards.problems, observability);
@@ -165,18 +174,15 @@ async function assemble(
  */
 function configFailureRuntime(problems: string[], observability: Observability): SenderRuntime {
   const { logger, metrics } = observability;
-  const reason = `the sender configuration is invalid: ${problems.map((p) => p.replace(/[.\s]+$/, '')).join('; ')}`;
+  const reason = configProblemsReason(problems);
   return {
     ready: false,
     close: async () => undefined,
     async processBatch(records) {
-      logger.error(
-        configErrorMessage(reason, 'set the environment variables (or the secret) named above.'),
-        {
-          problems,
-          records: records.length,
-        },
-      );
+      logger.error(configErrorMessage(reason, CONFIG_PROBLEMS_FIX), {
+        problems,
+        records: records.length,
+      });
       const processed: ProcessedRecord[] = records.map((record) => ({
         sqsMessageId: record.messageId,
         mailId: peekMailId(record),
@@ -191,7 +197,53 @@ function configFailureRuntime(problems: string[], observability: Observability):
       return {
         records: processed,
         batchItemFailures: processed.map((p) => ({ itemIdentifier: p.sqsMessageId })),
+        configError: { reason, fix: CONFIG_PROBLEMS_FIX },
       };
     },
   };
+}
+
+const CONFIG_PROBLEMS_FIX = 'set the environment variables (or the secret) named above.';
+
+function configProblemsReason(problems: readonly string[]): string {
+  return `the sender configuration is invalid: ${problems.map((p) => p.replace(/[.\s]+$/, '')).join('; ')}`;
+}
+
+/** What a probe of the sender's configuration found. */
+export type SenderProbeResult = { ok: true } | { ok: false; reason: string; fix: string };
+
+/**
+ * The circuit breaker's probe: with the configuration as a cold start would load it (`loaded`,
+ * the secret read anew), sets up what a batch would — for SMTP token, connect, TLS, AUTH under a
+ * connection lease, then QUIT; for Graph a token — and sends no mail.
+ */
+export async function probeSender(
+  env: NodeJS.ProcessEnv,
+  loaded: SenderConfigResult,
+): Promise<SenderProbeResult> {
+  const guards = loaded.ok ? deliveryGuardsFromEnv(env) : undefined;
+  if (!loaded.ok || !guards?.ok) {
+    const problems = !loaded.ok ? loaded.problems : guards && !guards.ok ? guards.problems : [];
+    return { ok: false, reason: configProblemsReason(problems), fix: CONFIG_PROBLEMS_FIX };
+  }
+  const { config } = loaded;
+  const tokens = config.oauth ? createTokenProvider(config.oauth) : undefined;
+  const transport = createMailTransport(config, tokens, { lease: guards.connectionLease });
+  const outcome = await transport.probe();
+  switch (outcome.kind) {
+    case 'ok':
+      return { ok: true };
+    case 'config':
+      return { ok: false, reason: outcome.reason, fix: outcome.fix };
+    case 'retry':
+      return {
+        ok: false,
+        reason: outcome.reason,
+        fix: 'none while it lasts: the next probe tries again.',
+      };
+    default: {
+      const unreachable: never = outcome;
+      throw new Error(`unknown probe outcome ${JSON.stringify(unreachable)}`);
+    }
+  }
 }

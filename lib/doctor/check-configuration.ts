@@ -1,3 +1,9 @@
+import {
+  CREDENTIAL_WARNING_DAYS,
+  credentialExpiry,
+  describeCredentialExpiry,
+  renewalFix,
+} from '../config/credential-expiry.ts';
 import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
 import type { SenderConfig } from '../config/sender-config.ts';
 import { failed, ok, type StepResult } from './doctor-step.ts';
@@ -46,6 +52,17 @@ export async function checkConfiguration(
   }
   if (config.secretArn) details.push(`secrets from ${config.secretArn}`);
   const warnings = [...loaded.warnings];
+  const expiry = credentialExpiry(config);
+  if (expiry) {
+    details.push(`credential: ${describeCredentialExpiry(expiry)}`);
+    if (expiry.daysLeft < CREDENTIAL_WARNING_DAYS) {
+      warnings.push(`${describeCredentialExpiry(expiry)}: ${renewalFix(expiry)}.`);
+    }
+  } else if (config.oauth?.clientSecret || config.password !== undefined) {
+    details.push(
+      `credential: expiry unknown (put expiresAt next to it in the secret, or set MAIL_CREDENTIAL_EXPIRES_AT, to be warned ${CREDENTIAL_WARNING_DAYS} days ahead)`,
+    );
+  }
   if (missingDlq) warnings.push('MAIL_DLQ_URL is not set: the sender needs it (doctor does not).');
   return { result: ok('configuration', details, warnings), config };
 }

@@ -20,6 +20,11 @@ export const LOCAL_FUNCTION_TIMEOUT_MS = 60_000;
 export const LOCAL_VISIBILITY_TIMEOUT_SECONDS = 360;
 /** Where `npm start` tells the command line how to reach it (relative to the working directory). */
 export const LOCAL_STATE_FILE = '.local/pipeline.json';
+/**
+ * How often the local pipeline runs the circuit breaker's probe (the stack's EventBridge schedule),
+ * at production speed; `MAIL_RETRY_TIME_SCALE` shortens it like every retry delay.
+ */
+export const LOCAL_PROBE_INTERVAL_MS = 30_000;
 /** Throwaway CA and capture-server certificate. */
 export const LOCAL_TLS_DIR = '.local/tls';
 /** Captured messages, one `.eml` file each; `O365_LOCAL_OUTBOX` overrides it. */

@@ -1,5 +1,9 @@
-import { resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { retryTimeScale } from '../delivery/backoff.ts';
+import { PROBE_EVENT, type ProbeReport } from '../delivery/sender-lambda.ts';
+import { FileBreakerStore } from '../guards/breaker/file-breaker-store.ts';
 import {
   type CaptureSmtpServer,
   DEMO_REFUSALS,
@@ -13,12 +17,14 @@ import {
   watchRedriveExhaustion,
 } from './delivery-outcomes.ts';
 import { type EmbeddedSqs, startEmbeddedSqs } from './embedded-sqs.ts';
+import { createLambdaContext } from './lambda-sqs-event.ts';
 import { ensureLocalCertificate } from './local-certificate.ts';
 import {
   LOCAL_CREDENTIALS,
   LOCAL_DLQ_NAME,
   LOCAL_FUNCTION_TIMEOUT_MS,
   LOCAL_OUTBOX_DIR,
+  LOCAL_PROBE_INTERVAL_MS,
   LOCAL_QUEUE_NAME,
   LOCAL_REGION,
   LOCAL_SENDER,
@@ -45,6 +51,11 @@ export interface LocalPipelineOptions {
   outboxDir?: string;
   /** @default '.local/tls' */
   tlsDir?: string;
+  /**
+   * The circuit breaker's state (`MAIL_BREAKER_FILE`), emptied at start: a fresh pipeline runs.
+   * @default 'breaker.json' next to `tlsDir`
+   */
+  breakerFile?: string;
   /**
    * Multiplies the sender's retry delays (`MAIL_RETRY_TIME_SCALE`, see lib/delivery/backoff.ts), so a
    * demo shows a retry within seconds instead of the production 30 s to 15 min.
@@ -86,12 +97,18 @@ export async function startLocalPipeline(
   try {
     const capture = mode === 'capture' ? await startCapture(options, outboxDir) : undefined;
     if (capture) stoppers.push(() => capture.stop());
-    setSenderEnvironment(sqs.endpoint, capture);
+    const breakerFile = resolve(
+      options.breakerFile ??
+        join(dirname(resolve(options.tlsDir ?? LOCAL_TLS_DIR)), 'breaker.json'),
+    );
+    rmSync(breakerFile, { force: true });
+    setSenderEnvironment(sqs.endpoint, capture, breakerFile);
     if (options.retryTimeScale !== undefined) {
       process.env.MAIL_RETRY_TIME_SCALE = String(options.retryTimeScale);
     }
     const { handler, closeSenderSession } = (await import('../../functions/sender.ts')) as {
-      handler: SqsLambdaHandler;
+      handler: SqsLambdaHandler &
+        ((event: typeof PROBE_EVENT, context: unknown) => Promise<ProbeReport>);
       closeSenderSession: () => Promise<void>;
     };
     const tap = tapSenderLogs({ verbose: options.verbose });
@@ -101,17 +118,26 @@ export async function startLocalPipeline(
     stoppers.push(closeSenderSession);
     const report = (outcome: MessageOutcome) => options.onOutcome?.(outcome);
     const inFlight = new InFlightRecords();
+    const breaker = new FileBreakerStore(breakerFile);
     const source = startEventSource(
       sqs,
       handler,
       { tap, inFlight, report },
       options.concurrency ?? 2,
+      async () => (await breaker.read()).paused,
     );
     stoppers.push(() => source.stop());
+    // The stack's scheduled probe: resumes consuming once the sender gets through again.
+    const probeEvery = Math.max(500, LOCAL_PROBE_INTERVAL_MS * retryTimeScale());
+    const probe = setInterval(() => {
+      void handler(PROBE_EVENT, createLambdaContext('o365-mail-probe-local', 60_000, LOCAL_REGION));
+    }, probeEvery);
+    probe.unref();
+    stoppers.push(async () => clearInterval(probe));
     const watcher = watchRedriveExhaustion(sqs, inFlight, report);
     stoppers.push(watcher.stop);
 
-    const state = pipelineState(sqs, capture, outboxDir);
+    const state = { ...pipelineState(sqs, capture, outboxDir), breakerFile };
     return { sqs, capture, state, stop: () => stopAll(stoppers) };
   } catch (error) {
     await stopAll(stoppers);
@@ -160,8 +186,13 @@ async function stopAll(stoppers: (() => Promise<void>)[]): Promise<void> {
 }
 
 /** @param sqsEndpoint where the sender's SQS calls go: the emulator, or the retry-delay cap in front of it. */
-function setSenderEnvironment(sqsEndpoint: string, capture: CaptureSmtpServer | undefined): void {
+function setSenderEnvironment(
+  sqsEndpoint: string,
+  capture: CaptureSmtpServer | undefined,
+  breakerFile: string,
+): void {
   const env = process.env;
+  env.MAIL_BREAKER_FILE = breakerFile;
   env.MAIL_QUEUE_URL = localQueueUrl(sqsEndpoint, LOCAL_QUEUE_NAME);
   env.MAIL_DLQ_URL = localQueueUrl(sqsEndpoint, LOCAL_DLQ_NAME);
   // The same origin as the queue URLs, or the SDK warns that they differ on every call.
@@ -194,6 +225,7 @@ function startEventSource(
     report: (outcome: MessageOutcome) => void;
   },
   concurrency: number,
+  isPaused: () => Promise<boolean>,
 ): SqsEventSource {
   const attributed = new Set<string>();
   const source = createSqsEventSource({
@@ -206,6 +238,7 @@ function startEventSource(
     },
     functionTimeoutMs: LOCAL_FUNCTION_TIMEOUT_MS,
     concurrency,
+    isPaused,
     onBatch(batch) {
       for (const outcome of outcomesOf(batch, sqs, seen.tap, attributed)) seen.report(outcome);
       for (const record of batch.records) seen.inFlight.settle(record.messageId);

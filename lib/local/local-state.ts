@@ -13,6 +13,8 @@ export interface LocalPipelineState {
   region: string;
   queueUrl: string;
   dlqUrl: string;
+  /** The circuit breaker's state file (`MAIL_BREAKER_FILE`), for `o365-mail resume`. */
+  breakerFile?: string;
   /** Where messages go: the local capture server, or a real SMTP server configured in `.env`. */
   smtp:
     | { kind: 'capture'; host: string; port: number; outboxDir: string }

@@ -65,6 +65,14 @@ export interface SqsEventSourceOptions {
   region?: string;
   /** @default 'o365-mail-sender-local' */
   functionName?: string;
+  /**
+   * The circuit breaker's switch, as the event source mapping honours it in AWS (the sender turns
+   * the mapping off): while it answers `true`, nothing is received, so waiting messages spend no
+   * receive count. Asked before every receive. @default never paused
+   */
+  isPaused?: () => Promise<boolean>;
+  /** How often a paused source asks again (ms). @default 500 */
+  pausedPollMs?: number;
   /** Called after every invocation. */
   onBatch?: (report: BatchReport) => void;
   /** A receive or delete failed while polling (the poller backs off and goes on). */
@@ -142,9 +150,24 @@ export function createSqsEventSource(options: SqsEventSourceOptions): SqsEventSo
   }
 
   async function drainOnce(waitTimeSeconds = options.waitTimeSeconds ?? 20, signal?: AbortSignal) {
+    if (await isPaused()) {
+      await sleep(options.pausedPollMs ?? 500, signal);
+      return undefined;
+    }
     const messages = await receive(waitTimeSeconds, signal);
     if (messages.length === 0) return undefined;
     return invoke(messages.map((m) => toLambdaRecord(m, arn, region)));
+  }
+
+  /** A switch that cannot be read leaves the source running, as a sender does with its breaker. */
+  async function isPaused(): Promise<boolean> {
+    if (!options.isPaused) return false;
+    try {
+      return await options.isPaused();
+    } catch (err) {
+      options.onError?.(err);
+      return false;
+    }
   }
 
   async function poll(): Promise<void> {
@@ -243,4 +266,17 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts (the source is stopping). */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }

@@ -45,7 +45,9 @@ writeLocalState(state);
 const smtp =
   state.smtp.kind === 'capture'
     ? `local capture on ${state.smtp.host}:${state.smtp.port} (STARTTLS) → ${state.smtp.outboxDir}`
-    : `${state.smtp.host}:${state.smtp.port} (configured in .env/environment: real mail!)`;
+    : process.env.MAIL_TRANSPORT?.trim().toLowerCase() === 'graph'
+      ? `Microsoft Graph ${process.env.O365_GRAPH_ENDPOINT ?? 'https://graph.microsoft.com'} (configured in .env/environment: real mail!)`
+      : `${state.smtp.host}:${state.smtp.port} (configured in .env/environment: real mail!)`;
 console.log(color.bold('o365-mail-queue local pipeline'));
 console.log(`  SQS (fauxqs)  ${state.sqsEndpoint}`);
 console.log(`  mail queue    ${state.queueUrl}`);

@@ -15,6 +15,7 @@ import { GraphSession } from './graph/graph-session.ts';
 import { HVE_LIMITS, withMessageLimits } from './message-limits.ts';
 import { classificationToOutcome, classifySmtpFailure } from './smtp/classify-smtp-failure.ts';
 import { KeptSmtpConnections, type SessionLogger } from './smtp/kept-smtp-connections.ts';
+import { probeSmtp } from './smtp/probe-smtp.ts';
 import { SmtpSession } from './smtp/smtp-session.ts';
 
 export type { SessionLogger } from './smtp/kept-smtp-connections.ts';
@@ -34,7 +35,18 @@ export interface MailTransport {
   readonly sessionWaitMs: number;
   /** Ends what is kept between batches (QUIT a kept SMTP session). */
   close(): Promise<void>;
+  /**
+   * The circuit breaker's probe: sets up what a batch would (SMTP: token, connect, TLS, AUTH under
+   * a lease, QUIT; Graph: a token) and sends nothing.
+   */
+  probe(): Promise<TransportProbeOutcome>;
 }
+
+/** What a probe found: the way out works, the configuration is broken, or not now. */
+export type TransportProbeOutcome =
+  | { kind: 'ok' }
+  | { kind: 'config'; reason: string; fix: string }
+  | { kind: 'retry'; reason: string };
 
 export function createMailTransport(
   config: SenderConfig,
@@ -61,6 +73,7 @@ export function createMailTransport(
     sendTimeoutMs: config.smtp.socketTimeoutMs,
     sessionWaitMs: options.lease?.maxWaitMs ?? 0,
     close: () => connections.close(),
+    probe: () => probeSmtp(config, tokenProvider, { lease: options.lease }),
   };
 }
 
@@ -80,5 +93,17 @@ function graphTransport(
     sendTimeoutMs: settings.timeoutMs,
     sessionWaitMs: 0,
     close: async () => undefined,
+    async probe() {
+      try {
+        await tokenProvider.getAccessToken(true);
+        return { kind: 'ok' };
+      } catch (err) {
+        const outcome = graphClassificationToOutcome(classifyGraphFailure(err));
+        if (outcome.kind === 'config') {
+          return { kind: 'config', reason: outcome.reason, fix: outcome.fix };
+        }
+        return { kind: 'retry', reason: 'reason' in outcome ? outcome.reason : String(err) };
+      }
+    },
   };
 }

@@ -171,6 +171,34 @@ describe('o365-mail dlq', () => {
     expect(await drain(dlqUrl)).toHaveLength(0);
   });
 
+  it('redrives dead letters that together pass 1 MiB in batches SQS accepts (3 x 400 KB)', async () => {
+    const big = (n: number) => ({
+      ...notification,
+      subject: `Big ${n}`,
+      text: 'x'.repeat(400_000),
+    });
+    for (const n of [1, 2, 3]) {
+      await deadLetter(big(n), { cls: 'rejected', reason: `550 5.1.10 big ${n}` });
+    }
+
+    const run = await runCli(['dlq', 'redrive', ...target()]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Moved 3 message(s) back');
+    const moved = await drain(queueUrl);
+    expect(moved.map((m) => JSON.parse(m.Body!).subject).sort()).toEqual([
+      'Big 1',
+      'Big 2',
+      'Big 3',
+    ]);
+    expect(moved.map((m) => m.MessageAttributes?.FailureReason?.StringValue).sort()).toEqual([
+      '550 5.1.10 big 1',
+      '550 5.1.10 big 2',
+      '550 5.1.10 big 3',
+    ]);
+    expect(await drain(dlqUrl)).toHaveLength(0);
+  });
+
   it('finds the DLQ from the mail queue redrive policy when only --queue-url is given', async () => {
     await deadLetter(notification, { cls: 'invalid', reason: 'bad' });
 

@@ -75,6 +75,19 @@ describe('o365-mail doctor', () => {
     expect(run.stdout).not.toContain('\x1b[');
   });
 
+  it('prints when the credential expires, and warns a month ahead', async () => {
+    const soon = new Date(Date.now() + 10.5 * 86_400_000);
+    const run = await doctor([], env(healthy, { MAIL_CREDENTIAL_EXPIRES_AT: soon.toISOString() }));
+    expect(run.code).toBe(0);
+    const day = soon.toISOString().slice(0, 10);
+    expect(run.stdout).toContain(`credential: the client secret expires on ${day} (in 10 days)`);
+    expect(run.stdout).toContain(
+      `! the client secret expires on ${day} (in 10 days): create a new client secret`,
+    );
+    const unknown = await doctor([], env(healthy));
+    expect(unknown.stdout).toContain('credential: expiry unknown (put expiresAt next to it');
+  });
+
   it('sends a test message with --send-test and reports all steps as JSON with --json', async () => {
     const before = healthy.messages.length;
 

@@ -103,6 +103,8 @@ export interface GraphEmulator {
   stallNext(ms: number, times?: number): void;
   /** Resets the connection of the next `times` mail requests before answering (nothing recorded). */
   dropNext(times?: number): void;
+  /** Holds the next `times` mail requests for `ms` before handling them; a client gone by then leaves nothing. */
+  delayNext(ms: number, times?: number): void;
   /** Resolves once a stalled answer is being held. */
   waitForStall(timeoutMs?: number): Promise<void>;
   reset(): void;
@@ -238,6 +240,11 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     const [, , kind, messageId, action, session] = route;
     const sending = kind === 'sendMail' || action === 'send';
     if (sending) {
+      const delayed = faults.takeDelay();
+      if (delayed !== undefined) {
+        await faults.hold(delayed);
+        if (req.socket.destroyed) return { drop: true };
+      }
       const scripted = faults.takeFailure();
       if (scripted) return error(scripted);
       if (faults.takeDrop()) return { drop: true };
@@ -405,6 +412,7 @@ export async function startGraphEmulator(options: GraphEmulatorOptions): Promise
     failNext: (answer, times) => faults.failNext(answer, times),
     stallNext: (ms, times) => faults.stallNext(ms, times),
     dropNext: (times) => faults.dropNext(times),
+    delayNext: (ms, times) => faults.delayNext(ms, times),
     waitForStall: (timeoutMs = 10_000) =>
       waitForEvent(
         events,

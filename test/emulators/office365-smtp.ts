@@ -115,6 +115,14 @@ export interface Office365Smtp {
   dropNextData(times?: number): void;
   /** Withholds the answer to the next `times` events of `stage` for `ms`. @default times 1 */
   stallNext(stage: SmtpStage, ms: number, times?: number): void;
+  /**
+   * Changes one mailbox from now on, as an admin would (`Set-CASMailbox
+   * -SmtpClientAuthenticationDisabled`); sessions already authenticated are not touched, see
+   * {@link dropConnections}.
+   */
+  setMailbox(address: string, options: MailboxOptions): void;
+  /** Resets every open connection (a front end restarting); clients must connect and AUTH again. */
+  dropConnections(): void;
   /** SMTP connections currently open. */
   readonly openConnections: number;
   /** Resolves once at most `n` connections are open (e.g. after a client closed its session). */
@@ -138,6 +146,7 @@ export async function startOffice365Smtp(
   const mailboxes = options.mailboxes
     ? new Map(Object.entries(options.mailboxes).map(([k, v]) => [k.toLowerCase(), v]))
     : undefined;
+  const changedMailboxes = new Map<string, MailboxOptions>();
   const stats = emptyStats();
   const messages: ReceivedMessage[] = [];
   const authRefusals: AuthRefusal[] = [];
@@ -162,7 +171,9 @@ export async function startOffice365Smtp(
     connectionsPerMailbox: options.connectionsPerMailbox ?? Number.POSITIVE_INFINITY,
     sessions: new MailboxSessions(),
     now,
-    mailbox: (address) => (mailboxes ? mailboxes.get(address.toLowerCase()) : {}),
+    mailbox: (address) =>
+      changedMailboxes.get(address.toLowerCase()) ??
+      (mailboxes ? mailboxes.get(address.toLowerCase()) : {}),
     recipientPolicy: options.hve && hveRecipientPolicy(options.hve.internalDomains),
     verifyToken: createTokenVerifier({
       jwks: options.tokenEndpoint?.jwks,
@@ -300,6 +311,10 @@ export async function startOffice365Smtp(
     failNext: (stage, reply, times) => faults.failNext(stage, reply, times),
     dropNextData: (times) => faults.dropNextData(times),
     stallNext: (stage, ms, times) => faults.stallNext(stage, ms, times),
+    setMailbox: (address, mailbox) => changedMailboxes.set(address.toLowerCase(), mailbox),
+    dropConnections() {
+      for (const socket of sockets.values()) socket.resetAndDestroy();
+    },
     reset() {
       messages.length = 0;
       authRefusals.length = 0;

@@ -3,7 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mailSenderPropsFrom } from '../../infra/mail-queue-stack.ts';
 import { MailSender } from '../../infra/mail-sender.ts';
+import * as infraDoors from '../../infra/mail-sender-props.ts';
 import { parseStackSettings, StackSettingsError } from '../../infra/stack-settings.ts';
+import * as libDoors from '../../lib/config/transport-config.ts';
 import { newStack, senderProps, withoutAwsCredentials } from './infra-fixtures.ts';
 
 function synth(overrides: Parameters<typeof senderProps>[0]) {
@@ -25,6 +27,13 @@ function variables(template: Template): Record<string, unknown> {
 
 describe('MailSender doors', () => {
   beforeAll(() => withoutAwsCredentials());
+
+  it('offers exactly the doors the sender reads', () => {
+    expect(infraDoors.MAIL_TRANSPORTS).toEqual(libDoors.MAIL_TRANSPORTS);
+    expect(infraDoors.SMTP_ENDPOINTS).toEqual(libDoors.SMTP_ENDPOINTS);
+    expect(infraDoors.GRAPH_LARGE_MESSAGE_MODES).toEqual(libDoors.GRAPH_LARGE_MESSAGE_MODES);
+    expect(infraDoors.HVE_SMTP_HOST).toBe(libDoors.HVE_SMTP_HOST);
+  });
 
   it('SMTP by default: no door variables, the rate limit and connection cap on', () => {
     const { template } = synth({});

@@ -49,11 +49,11 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
     expect(variables(synth({ maxConnections: 2 }).template)).toMatchObject({
       MAIL_MAX_CONNECTIONS: '2',
     });
-    const off = variables(synth({ maxConnections: 0 }).template);
+    const off = variables(synth({ maxConnections: 0, breaker: false }).template);
     expect(off).toMatchObject({ MAIL_MAX_CONNECTIONS: '0' });
     expect(off).not.toHaveProperty('MAIL_STATE_TABLE');
     // The lease alone keeps the table.
-    const leaseOnly = synth({ deliveryLedger: false, sendRateLimit: false });
+    const leaseOnly = synth({ deliveryLedger: false, sendRateLimit: false, breaker: false });
     leaseOnly.template.resourceCountIs('AWS::DynamoDB::Table', 1);
     expect(variables(leaseOnly.template)).not.toHaveProperty('MAIL_RATE_TABLE');
   });
@@ -100,6 +100,7 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
       deliveryLedger: false,
       sendRateLimit: false,
       maxConnections: 0,
+      breaker: false,
     });
     template.resourceCountIs('AWS::DynamoDB::Table', 0);
     expect(sender.deliveryState).toBeUndefined();

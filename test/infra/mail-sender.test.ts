@@ -90,6 +90,8 @@ describe('MailSender with its defaults', () => {
           O365_TENANT_ID: senderProps().tenantId,
           O365_CLIENT_ID: senderProps().clientId,
           MAIL_SECRET_ARN: stack.resolve(sender.secret?.secretArn),
+          // circuit breaker (test/infra/mail-sender-breaker.test.ts)
+          MAIL_BREAKER_OUTAGE_SECONDS: '60',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
@@ -167,6 +169,19 @@ describe('MailSender with its defaults', () => {
         ],
         Resource: stack.resolve(sender.deliveryState?.table.tableArn),
       },
+      // The breaker's own policy: find its event source mapping, switch exactly that one.
+      {
+        Sid: 'FindOwnEventSourceMapping',
+        Effect: 'Allow',
+        Action: 'lambda:ListEventSourceMappings',
+        Resource: '*',
+      },
+      {
+        Sid: 'SwitchOwnEventSourceMapping',
+        Effect: 'Allow',
+        Action: 'lambda:UpdateEventSourceMapping',
+        Resource: expect.anything(),
+      },
     ]);
     // No AWS-managed policy (AWSLambdaBasicExecutionRole would allow logs on every log group).
     template.hasResourceProperties('AWS::IAM::Role', {
@@ -187,9 +202,9 @@ describe('MailSender with its defaults', () => {
     ]);
   });
 
-  it('alarms on dead letters, old messages, function errors and configuration errors, to an encrypted topic', () => {
+  it('alarms on dead letters, old messages, function errors, configuration errors, a pause and an expiring credential, to an encrypted topic', () => {
     const topic = stack.resolve(sender.alarmTopic.topicArn);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6);
     const alarm = (namespace: string, metricName: string, threshold: number) =>
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: namespace,
@@ -202,6 +217,16 @@ describe('MailSender with its defaults', () => {
     alarm('AWS/SQS', 'ApproximateAgeOfOldestMessage', 1800);
     alarm('AWS/Lambda', 'Errors', 1);
     alarm(METRICS_NAMESPACE, 'ConfigErrors', 1);
+    alarm(METRICS_NAMESPACE, 'ConsumptionPaused', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: METRICS_NAMESPACE,
+      MetricName: 'CredentialDaysLeft',
+      Statistic: 'Minimum',
+      Period: 3600,
+      Threshold: 30,
+      ComparisonOperator: 'LessThanThreshold',
+      AlarmActions: [topic],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ConfigErrors',
       Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
@@ -231,11 +256,14 @@ describe('MailSender with its defaults', () => {
     const imported = (pattern: RegExp) => [...code.matchAll(pattern)].map((m) => m[1]).sort();
     const atStart = imported(/from\s*["'](@(?:aws-sdk|smithy)\/[^"']+)["']/g);
     const lazy = imported(/import\(["'](@(?:aws-sdk|smithy)\/[^"']+)["']\)/g);
+    // Lambda: only when the circuit breaker switches the event source mapping.
     expect(atStart.every((name) => name?.startsWith('@aws-sdk/'))).toBe(true);
     expect(atStart).toContain('@aws-sdk/client-dynamodb');
     expect(atStart).not.toContain('@aws-sdk/client-sqs');
     expect(atStart).not.toContain('@aws-sdk/client-s3');
-    expect(new Set(lazy)).toEqual(new Set(['@aws-sdk/client-sqs', '@aws-sdk/client-s3']));
+    expect(new Set(lazy)).toEqual(
+      new Set(['@aws-sdk/client-sqs', '@aws-sdk/client-s3', '@aws-sdk/client-lambda']),
+    );
     expect(readFileSync(join(dir, 'index.mjs.LEGAL.txt'), 'utf8')).toMatch(/license/i);
     const loaded = await import(pathToFileURL(join(dir, 'index.mjs')).href);
     expect(typeof loaded.handler).toBe('function');
@@ -247,7 +275,7 @@ describe('MailSender with its defaults', () => {
     // clients it loads lazily as whole modules: of those, the operations are the commands the
     // deployed bundle takes out of them (`{SendMessageCommand:x}=await import("@aws-sdk/client-sqs")`).
     const deployed = readFileSync(join(stagedBundleDir(sender.fn), 'index.mjs'), 'utf8');
-    const lazyClients = ['@aws-sdk/client-sqs', '@aws-sdk/client-s3'];
+    const lazyClients = ['@aws-sdk/client-sqs', '@aws-sdk/client-s3', '@aws-sdk/client-lambda'];
     const outfile = join(mkdtempSync(join(tmpdir(), 'o365-bundle-sdk-')), 'index.mjs');
     await build({
       ...esbuildOptions(functionEntries.sender, outfile),
@@ -262,12 +290,13 @@ describe('MailSender with its defaults', () => {
       ...[...code.matchAll(/extends [\w$]+\([\w$]+,[\w$]+,"(\w+)",[\w$]+\)/g)].map((m) => m[1]),
       ...[
         ...deployed.matchAll(
-          /(\w+)Command(?::[\w$]+)?\}=await import\("@aws-sdk\/client-s(?:qs|3)"\)/g,
+          /(\w+)Command(?::[\w$]+)?\}=await import\("@aws-sdk\/client-(?:sqs|s3|lambda)"\)/g,
         ),
       ].map((m) => m[1]),
     ]);
     expect(operations).toContain('GetSecretValue'); // the pattern still finds the SDK's commands
     expect(operations).toContain('SendMessage');
+    expect(operations).toContain('UpdateEventSourceMapping');
     expect(operations).toContain('ChangeMessageVisibilityBatch');
     const needs: Record<string, string> = {
       ReceiveMessage: 'sqs:ReceiveMessage',
@@ -279,6 +308,8 @@ describe('MailSender with its defaults', () => {
       SendMessageBatch: 'sqs:SendMessage',
       GetQueueAttributes: 'sqs:GetQueueAttributes',
       GetSecretValue: 'secretsmanager:GetSecretValue',
+      ListEventSourceMappings: 'lambda:ListEventSourceMappings',
+      UpdateEventSourceMapping: 'lambda:UpdateEventSourceMapping',
     };
     const elsewhere = new Set([
       // granted per bucket through `attachmentBuckets`

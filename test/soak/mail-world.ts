@@ -5,15 +5,24 @@
  * running-out-of-time tests.
  */
 import { startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
+import { type GraphEmulator, startGraphEmulator } from '../emulators/graph-emulator.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
 import { type SqsEmulator, startSqsEmulator } from '../emulators/sqs-emulator.ts';
 import { startTokenEndpoint, type TokenEndpoint } from '../emulators/token-endpoint.ts';
+import {
+  graphSoakServer,
+  type SoakServer,
+  type SoakTransport,
+  smtpSoakServer,
+} from './soak-server.ts';
 
 export const LEDGER_TABLE = 'mail-ledger';
 export const RATE_TABLE = 'mail-rate';
 export const WORLD_SENDER = 'sender@contoso.example';
 
 export interface MailWorldOptions {
+  /** The door the sender drives (`MAIL_TRANSPORT`). @default 'smtp' */
+  transport?: SoakTransport;
   functionTimeoutMs: number;
   /** `SMTP_SOCKET_TIMEOUT_MS`. */
   socketTimeoutMs: number;
@@ -30,6 +39,10 @@ export interface MailWorldOptions {
 export interface MailWorld {
   sqs: SqsEmulator;
   smtp: Office365Smtp;
+  /** Running with `transport: 'graph'`. */
+  graph?: GraphEmulator;
+  /** The server of the chosen door. */
+  server: SoakServer;
   token: TokenEndpoint;
   queueUrl: string;
   dlqUrl: string;
@@ -47,7 +60,17 @@ export async function startMailWorld(o: MailWorldOptions): Promise<MailWorld> {
   // 421 the server answers on its own is a limiter failure.
   const serverRate = perWindow * (Math.ceil(60 / (windowSeconds + marginSeconds)) + 1);
   const smtp = await startOffice365Smtp({ tokenEndpoint: token, ratePerMinute: serverRate });
+  // The app's Graph right on the mailbox comes from RBAC for Applications, as docs/doors.md sets it up.
+  const graph =
+    o.transport === 'graph'
+      ? await startGraphEmulator({
+          tokenEndpoint: token,
+          rbac: { 'test-client': { mailSend: [WORLD_SENDER] } },
+        })
+      : undefined;
+  const server = graph ? graphSoakServer(graph) : smtpSoakServer(smtp);
   const stop = async () => {
+    await graph?.stop();
     await smtp.stop();
     await token.stop();
     await sqs.stop();
@@ -88,8 +111,13 @@ export async function startMailWorld(o: MailWorldOptions): Promise<MailWorld> {
       MAIL_RETRY_TIME_SCALE: String(o.retryTimeScale),
       POWERTOOLS_LOG_LEVEL: process.env.SOAK_LOG_LEVEL ?? 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      ...(graph && {
+        MAIL_TRANSPORT: 'graph',
+        O365_GRAPH_ENDPOINT: graph.endpoint,
+        MAIL_GRAPH_TIMEOUT_MS: String(o.socketTimeoutMs),
+      }),
     };
-    return { sqs, smtp, token, queueUrl, dlqUrl, env, stop };
+    return { sqs, smtp, graph, server, token, queueUrl, dlqUrl, env, stop };
   } catch (error) {
     await stop();
     throw error;

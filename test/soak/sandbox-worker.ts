@@ -5,11 +5,17 @@
  * the runtime killing the sandbox (timeout, crash), closing its sockets mid-whatever.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { handler } from '../../functions/sender.ts';
+import {
+  isProbeEvent,
+  type PROBE_EVENT,
+  type ProbeReport,
+} from '../../lib/delivery/sender-lambda.ts';
 
 export interface InvokeRequest {
-  event: SQSEvent;
+  /** A batch, or the circuit breaker's scheduled probe. */
+  event: SQSEvent | typeof PROBE_EVENT;
   /** The function timeout; the clock starts when the sandbox starts the invocation (after init). */
   timeoutMs: number;
   functionName: string;
@@ -18,7 +24,7 @@ export interface InvokeRequest {
 export type InvokeResponse =
   | { kind: 'ready' }
   | { kind: 'started' }
-  | { kind: 'done'; ok: true; response: Awaited<ReturnType<typeof handler>> }
+  | { kind: 'done'; ok: true; response: SQSBatchResponse | ProbeReport }
   | { kind: 'done'; ok: false; error: string };
 
 function contextUntil(deadline: number, functionName: string): Context {
@@ -42,7 +48,11 @@ function contextUntil(deadline: number, functionName: string): Context {
 parentPort?.on('message', (request: InvokeRequest) => {
   const deadline = Date.now() + request.timeoutMs;
   parentPort?.postMessage({ kind: 'started' } satisfies InvokeResponse);
-  handler(request.event, contextUntil(deadline, request.functionName)).then(
+  const context = contextUntil(deadline, request.functionName);
+  const invocation: Promise<SQSBatchResponse | ProbeReport> = isProbeEvent(request.event)
+    ? handler(request.event, context)
+    : handler(request.event, context);
+  invocation.then(
     (response) =>
       parentPort?.postMessage({ kind: 'done', ok: true, response } satisfies InvokeResponse),
     (error: unknown) =>

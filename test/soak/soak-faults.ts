@@ -1,10 +1,11 @@
 /**
- * Injects the soak's faults while messages flow: scripted SMTP replies, resets and stalls, token
- * endpoint failures, and sandboxes killed at the worst moments. Every injection is counted.
+ * Injects the soak's faults while messages flow: scripted server answers, resets and stalls (in
+ * the words of the door the sender drives, `soak-server.ts`), token endpoint failures, and
+ * sandboxes killed at the worst moments. Every injection is counted.
  */
-import type { Office365Smtp } from '../emulators/office365-smtp.ts';
 import type { TokenEndpoint } from '../emulators/token-endpoint.ts';
 import type { LambdaSandboxes } from './lambda-sandboxes.ts';
+import type { SoakServerFaults } from './soak-server.ts';
 
 export const FAULT_KINDS = [
   'temporary-reply',
@@ -14,6 +15,7 @@ export const FAULT_KINDS = [
   'stall-past-function-timeout',
   'token-endpoint-failure',
   'sandbox-killed-mid-batch',
+  'recipients-deferred',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -26,6 +28,7 @@ const FAULT_WEIGHTS: Record<FaultKind, number> = {
   'stall-past-function-timeout': 1,
   'token-endpoint-failure': 1,
   'sandbox-killed-mid-batch': 1,
+  'recipients-deferred': 2,
 };
 
 export interface FaultTimings {
@@ -34,56 +37,48 @@ export interface FaultTimings {
 }
 
 export interface FaultInjector {
-  counts: Record<FaultKind, number>;
+  /** Per kind the door can take (Graph has no per-recipient answers). */
+  counts: Partial<Record<FaultKind, number>>;
   /** Injects one random fault (the soak calls it after some of the accepted messages). */
   injectOne(): void;
+  /** Some kind has not been injected yet (the soak then injects more often, so a short run has all). */
+  readonly firstRoundPending: boolean;
 }
 
 export function createFaultInjector(
-  smtp: Office365Smtp,
+  server: SoakServerFaults,
   token: TokenEndpoint,
   sandboxes: LambdaSandboxes,
   timings: FaultTimings,
   random: () => number,
 ): FaultInjector {
-  const counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const deferRecipients = server.deferRecipients?.bind(server);
+  const kinds = FAULT_KINDS.filter((k) => k !== 'recipients-deferred' || deferRecipients);
+  const counts: Partial<Record<FaultKind, number>> = Object.fromEntries(kinds.map((k) => [k, 0]));
   const inject: Record<FaultKind, () => boolean> = {
     'temporary-reply': () => {
-      smtp.failNext(
-        'data',
-        '451 4.7.0 Temporary server error. Please try again later. PRX4 [SOAK.PROD.OUTLOOK.COM]',
-      );
+      server.temporaryReply();
       return true;
     },
     'throttling-reply': () => {
-      if (random() < 0.5) {
-        smtp.failNext(
-          'mail',
-          '421 4.4.2 Message submission rate for this client has exceeded the configured limit',
-        );
-      } else {
-        smtp.failNext('mail', '432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded');
-      }
+      server.throttlingReply(random);
       return true;
     },
     'dropped-mid-data': () => {
-      smtp.dropNextData();
+      server.dropMidMessage();
       return true;
     },
-    // The client gives up after its socket timeout while the server still accepts the message:
-    // the one way besides a crash to send twice (the 250 never arrives).
+    // The client gives up after its socket (or request) timeout while the server still accepts
+    // the message: the one way besides a crash to send twice (the answer never arrives).
     'stall-past-socket-timeout': () => {
-      smtp.stallNext('data', timings.socketTimeoutMs + 1_000);
+      server.stallAfterAccepting(timings.socketTimeoutMs + 1_000);
       return true;
     },
-    // A slow server episode: each reply stays under the client's socket timeout, but MAIL and
-    // three RCPTs together outlast the time the batch had left, so the runtime kills the sandbox
-    // (before DATA). A single long stall would only trip the socket timeout (a plain retry).
+    // A slow server episode: each answer stays under the client's timeout, but together they
+    // outlast the time the batch had left, so the runtime kills the sandbox before the message is
+    // accepted. A single long stall would only trip the timeout (a plain retry).
     'stall-past-function-timeout': () => {
-      const slow = timings.socketTimeoutMs - 150;
-      // Spread over the concurrent sessions; enough that some message gets most of them.
-      smtp.stallNext('mail', slow, 4);
-      smtp.stallNext('rcpt', slow, 12);
+      server.slowEpisode(timings.socketTimeoutMs - 150);
       return true;
     },
     'token-endpoint-failure': () => {
@@ -98,16 +93,25 @@ export function createFaultInjector(
       victim?.kill();
       return victim !== undefined;
     },
+    // Some recipients of a message refused for now, the others take it: the message must reach
+    // the refused ones later, alone, and nobody twice.
+    'recipients-deferred': () => {
+      deferRecipients?.(random);
+      return deferRecipients !== undefined;
+    },
   };
-  const bag = FAULT_KINDS.flatMap((kind) => Array<FaultKind>(FAULT_WEIGHTS[kind]).fill(kind));
+  const bag = kinds.flatMap((kind) => Array<FaultKind>(FAULT_WEIGHTS[kind]).fill(kind));
   // Every kind once first (so even a short run exercises all of them), then drawn at random.
-  const firstRound: FaultKind[] = [...FAULT_KINDS];
+  const firstRound: FaultKind[] = [...kinds];
   return {
     counts,
+    get firstRoundPending() {
+      return firstRound.length > 0;
+    },
     injectOne() {
       const kind = firstRound[0] ?? bag[Math.floor(random() * bag.length)]!;
       if (!inject[kind]()) return;
-      counts[kind]++;
+      counts[kind] = (counts[kind] ?? 0) + 1;
       if (firstRound[0] === kind) firstRound.shift();
     },
   };

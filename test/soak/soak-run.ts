@@ -16,14 +16,20 @@ import { LEDGER_TABLE, RATE_TABLE, startMailWorld, WORLD_SENDER } from './mail-w
 import { createFaultInjector } from './soak-faults.ts';
 import {
   type DeadLetterClass,
+  type DeadLetterCopy,
   type ExtraFault,
+  type LedgerWrite,
+  type SoakDelivery,
   type SoakFigures,
   soakFigures,
 } from './soak-figures.ts';
 import { enqueue, SOAK_UNKNOWN_RECIPIENT, seededRandom, soakMessages } from './soak-messages.ts';
+import type { SoakTransport } from './soak-server.ts';
 
 export interface SoakOptions {
   messages: number;
+  /** The door the sender drives. @default 'smtp' */
+  transport?: SoakTransport;
   /** Concurrent invocations (the mapping's maximum concurrency). @default 4 */
   consumers?: number;
   /** @default 8000 */
@@ -77,7 +83,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     ...options,
   };
   const random = seededRandom(o.seed);
-  const completes = new Map<string, number[]>();
+  const ledgerWrites = new Map<string, LedgerWrite[]>();
   const dynamoCalls = { ledger: 0, rate: 0 };
   const world = await startMailWorld({
     ...o,
@@ -85,15 +91,17 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       if (input.TableName === RATE_TABLE) dynamoCalls.rate++;
       if (input.TableName !== LEDGER_TABLE) return;
       dynamoCalls.ledger++;
-      const id = (input.Key as { id?: { S?: string } } | undefined)?.id?.S;
-      if (operation === 'UpdateItem' && id) push(completes, id, Date.now());
+      const key = (input.Key as { id?: { S?: string } } | undefined)?.id?.S;
+      if (operation !== 'UpdateItem' || !key) return;
+      // complete sets status sent; settle keeps a verdict (the split's accepted recipients).
+      const values = input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined;
+      const verdict = values?.[':text']?.S;
+      const write: LedgerWrite = { key, at: Date.now(), ...(verdict !== undefined && { verdict }) };
+      push(ledgerWrites, key.split('/')[0]!, write);
     },
   });
-  const { sqs, smtp, token, queueUrl, dlqUrl } = world;
-  smtp.rejectRecipient(
-    SOAK_UNKNOWN_RECIPIENT,
-    '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup',
-  );
+  const { sqs, server, token, queueUrl, dlqUrl } = world;
+  server.rejectRecipient(SOAK_UNKNOWN_RECIPIENT);
   const stops: (() => Promise<void> | void)[] = [() => world.stop()];
   try {
     const extra: Record<ExtraFault, number> = { 'killed-after-250': 0, 'died-before-ack': 0 };
@@ -130,26 +138,33 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     const keyOfMessageId = new Map(
       messages.map((m) => [stableMessageId(m.key, WORLD_SENDER), m.key]),
     );
-    const deliveries = new Map<string, number[]>();
+    const deliveries = new Map<string, SoakDelivery[]>();
     // Faults follow the traffic: injected after accepted messages, so a run that stalls is not
     // buried under faults nobody consumes.
-    const faults = createFaultInjector(smtp, token, sandboxes, o, random);
+    const faults = createFaultInjector(server.faults, token, sandboxes, o, random);
     let watching = true;
     const watcher = (async () => {
       for (let seen = 0; watching; ) {
         try {
-          await smtp.waitForMessages(seen + 1, 500);
+          await server.waitForAccepted(seen + 1, 500);
         } catch {
           continue;
         }
         // Runs in the microtask right after the server accepted: a sandbox killed here has not
         // had the 250 processed by anything in this thread (SQS, DynamoDB), so it cannot record it.
-        for (; seen < smtp.messages.length; seen++) {
-          const received = smtp.messages[seen]!;
+        for (; seen < server.accepted.length; seen++) {
+          const received = server.accepted[seen]!;
           const key =
             keyOfMessageId.get(received.messageId ?? '') ?? `unknown ${received.messageId}`;
-          push(deliveries, key, received.receivedAt.getTime());
-          if (random() < o.faultRate) faults.injectOne();
+          push(deliveries, key, {
+            at: received.receivedAt.getTime(),
+            recipients: server.recipientsOf(seen),
+          });
+          // Every fourth accepted message until each kind ran once, so a short run (and a door
+          // that accepts fewer messages) still has all of them; then at the fault rate.
+          if ((faults.firstRoundPending && seen % 4 === 0) || random() < o.faultRate) {
+            faults.injectOne();
+          }
           // The 25th accepted message always kills its sandbox, so even a short run has one.
           if (seen === 24 || random() < o.killAfter250Rate) {
             const victim = sandboxes
@@ -180,11 +195,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     return soakFigures({
       messages,
       deliveries,
-      completes,
+      ledgerWrites,
       deadLetters: await readDeadLetters(sqs.client, dlqUrl, messages),
       faults: { ...faults.counts, ...extra },
       sandboxes: { ...sandboxes.stats },
-      serverRateLimited: smtp.stats.rateLimited,
+      serverRateLimited: server.throttled,
       recordsInvoked,
       dynamoCalls,
       drainMs,
@@ -234,9 +249,9 @@ async function readDeadLetters(
   sqs: SQSClient,
   dlqUrl: string,
   messages: { key: string; body: string }[],
-): Promise<Map<string, DeadLetterClass[]>> {
+): Promise<Map<string, DeadLetterCopy[]>> {
   const keyOfBody = new Map(messages.map((m) => [m.body, m.key]));
-  const result = new Map<string, DeadLetterClass[]>();
+  const result = new Map<string, DeadLetterCopy[]>();
   for (;;) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -253,7 +268,13 @@ async function readDeadLetters(
         failureClass === 'invalid' || failureClass === 'rejected'
           ? failureClass
           : 'retries-exhausted';
-      push(result, keyOfBody.get(m.Body ?? '') ?? `unknown ${m.MessageId}`, cls);
+      const named = m.MessageAttributes?.FailureRecipients?.StringValue;
+      push(result, keyOfBody.get(m.Body ?? '') ?? `unknown ${m.MessageId}`, {
+        cls,
+        ...(named !== undefined && {
+          recipients: named.split(',').map((r) => r.trim().toLowerCase()),
+        }),
+      });
     }
   }
 }

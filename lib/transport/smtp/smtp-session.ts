@@ -16,6 +16,7 @@
  * TLS + AUTH handshake mid-batch; here a refused message is followed by RSET and the session goes on.
  */
 
+import { findTokenAcquisitionError } from '../../auth/token-acquisition-error.ts';
 import type { SenderConfig } from '../../config/sender-config.ts';
 import type {
   ComposedMime,
@@ -146,7 +147,10 @@ export class SmtpSession implements MailSession {
         err instanceof NoConnectionSlotError
           ? { kind: 'retry', reason: err.message }
           : this.#failed(err);
-      if (outcome.kind === 'retry') this.#unavailable = outcome;
+      if (outcome.kind === 'retry') {
+        if (isUnreachable(err)) outcome.unreachable = true;
+        this.#unavailable = outcome;
+      }
       return outcome;
     }
     try {
@@ -240,4 +244,18 @@ function recipientRefusals(errors: unknown): RecipientRefusal[] {
   return errors
     .filter((e): e is { recipient: string } => typeof e?.recipient === 'string')
     .map((e) => classifyRecipientRefusal(e.recipient, e));
+}
+
+/** Connection errors nodemailer reports when no reply came at all (its `_onError` transient codes). */
+const NO_REPLY_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS']);
+
+/**
+ * The way out is down: the server never answered (refused, reset, timed out, no DNS), or the
+ * token endpoint could not be reached. A reply, even a 4xx, means the server is there.
+ */
+function isUnreachable(err: unknown): boolean {
+  const token = findTokenAcquisitionError(err);
+  if (token) return token.transient;
+  const { responseCode, code } = (err ?? {}) as { responseCode?: unknown; code?: unknown };
+  return responseCode === undefined && typeof code === 'string' && NO_REPLY_CODES.has(code);
 }

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   type BatchReport,
   createSqsEventSource,
@@ -186,5 +186,34 @@ describe('createSqsEventSource', () => {
     expect(maxInHandler).toBe(2);
     expect(seen.sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
     expect(await inFlight(url)).toEqual({ visible: 0, hidden: 0 });
+  });
+
+  it('receives nothing while its switch says paused, and takes up the queue once it does not', async () => {
+    const url = await queueWith(['waiting']);
+    let paused = true;
+    let asked = 0;
+    const seen: string[] = [];
+    const source = createSqsEventSource({
+      sqs: sqs.client,
+      queueUrl: url,
+      waitTimeSeconds: 0,
+      pausedPollMs: 5,
+      isPaused: async () => {
+        asked++;
+        return paused;
+      },
+      handler: async (e) => {
+        seen.push(...e.Records.map((r) => r.body));
+        return { batchItemFailures: [] };
+      },
+    });
+    expect(await source.drainOnce()).toBeUndefined();
+    source.start();
+    await vi.waitFor(() => expect(asked).toBeGreaterThan(5));
+    expect(seen).toEqual([]);
+    expect(await inFlight(url)).toEqual({ visible: 1, hidden: 0 });
+    paused = false;
+    await vi.waitFor(() => expect(seen).toEqual(['waiting']));
+    await source.stop();
   });
 });
