@@ -3,7 +3,8 @@
  * size. Messages go through fauxqs → the real handler in Lambda-like sandboxes → the Office 365
  * emulator (or, with `graph`, the Graph emulator through MAIL_TRANSPORT=graph), with the
  * ledger and rate limiter on dynalite, while faults are injected; prints the figures and exits 1
- * when a message was lost, sent twice outside the documented window, or the queue did not drain.
+ * when a message was lost, a recipient dropped, a message sent twice outside the documented
+ * window, or the queue did not drain.
  *
  * The emulators use a throwaway test CA, and Node reads NODE_EXTRA_CA_CERTS only at start-up, so
  * the script generates the CA and re-runs itself in a child that trusts it (certificates are
@@ -54,6 +55,9 @@ console.table(soakTable(figures));
 const failures = [
   ...(figures.drained ? [] : ['the queue did not drain']),
   ...(figures.lost.length > 0 ? [`lost: ${figures.lost.join(', ')}`] : []),
+  ...(figures.recipientsDropped.length > 0
+    ? [`recipients dropped: ${figures.recipientsDropped.join(', ')}`]
+    : []),
   ...(figures.sentTwiceOutsideWindow.length > 0
     ? [`sent twice outside the window: ${figures.sentTwiceOutsideWindow.join(', ')}`]
     : []),

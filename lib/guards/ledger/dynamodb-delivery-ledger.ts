@@ -83,38 +83,32 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   async complete(id: string): Promise<void> {
     // Unconditional: the server accepted the message, so "sent" is the truth even if our claim
     // expired meanwhile and another attempt holds it (that attempt is the documented duplicate window).
-    const now = this.#now();
-    await this.#client.send(
-      new (await dynamoDbSdk()).UpdateItemCommand({
-        TableName: this.#table,
-        Key: { id: { S: id } },
-        UpdateExpression:
-          'SET #status = :sent, sentAt = :now, expiresAt = :expiresAt REMOVE inProgressExpiry, claimToken',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':sent': { S: SENT },
-          ':now': { N: String(now) },
-          ':expiresAt': { N: String(Math.ceil(now / 1000) + this.#sentTtlSeconds) },
-        },
-      }),
-    );
-    this.#tokens.delete(id);
+    await this.#close(id, SENT);
   }
 
   async settle(id: string, verdict: string): Promise<void> {
+    await this.#close(id, VERDICT, verdict);
+  }
+
+  /** Ends a claim: the item is `sent`, or holds a verdict; either is remembered for the sent TTL. */
+  async #close(id: string, status: typeof SENT | typeof VERDICT, verdict?: string): Promise<void> {
     const now = this.#now();
+    const at = status === SENT ? 'sentAt' : 'settledAt';
+    const set = ['#status = :status', `${at} = :now`, 'expiresAt = :expiresAt'];
+    const remove = ['inProgressExpiry', 'claimToken'];
+    if (verdict === undefined) remove.push('verdict');
+    else set.push('verdict = :text');
     await this.#client.send(
       new (await dynamoDbSdk()).UpdateItemCommand({
         TableName: this.#table,
         Key: { id: { S: id } },
-        UpdateExpression:
-          'SET #status = :verdict, verdict = :text, settledAt = :now, expiresAt = :expiresAt REMOVE inProgressExpiry, claimToken',
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':verdict': { S: VERDICT },
-          ':text': { S: verdict },
+          ':status': { S: status },
           ':now': { N: String(now) },
           ':expiresAt': { N: String(Math.ceil(now / 1000) + this.#sentTtlSeconds) },
+          ...(verdict !== undefined && { ':text': { S: verdict } }),
         },
       }),
     );
