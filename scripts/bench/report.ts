@@ -132,6 +132,7 @@ export function formatReport(result: BenchResult): string {
       cold.sender,
       ...(cold.senderAlternative ? [cold.senderAlternative] : []),
       cold.plain,
+      ...(cold.firstUse ? [cold.firstUse] : []),
     ];
     const of =
       result.coldStarts.length > 1 ? ` — run ${index + 1} of ${result.coldStarts.length}` : '';

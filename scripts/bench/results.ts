@@ -60,6 +60,8 @@ export interface ColdStartResult {
   senderAlternative?: BundleResult;
   /** The same dependencies, imported whole, bundled by plain esbuild. */
   plain: BundleResult;
+  /** What the sender loads on first use instead of at initialisation (the DynamoDB client). */
+  firstUse?: BundleResult;
 }
 
 export interface MachineInfo {

@@ -1,13 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ConnectionLease, LeaseGrant } from '../../types.ts';
+import { type DynamoDbSender, dynamoDbSdk, isConditionalCheckFailed } from '../dynamodb-sdk.ts';
 
 /*
  * One item per sending mailbox (`id = "lease#<mailbox>"`; `#` cannot occur in a message id, so it
@@ -24,7 +18,7 @@ import type { ConnectionLease, LeaseGrant } from '../../types.ts';
 
 /** Options of {@link DynamoDbConnectionLease}. */
 export interface DynamoDbConnectionLeaseOptions {
-  client: DynamoDBClient;
+  client: DynamoDbSender;
   tableName: string;
   /**
    * Connections per mailbox across every holder (Exchange Online allows 3).
@@ -67,7 +61,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
   readonly maxConnections: number;
   /** DynamoDB calls made, for the soak's measurements. */
   calls = 0;
-  readonly #client: DynamoDBClient;
+  readonly #client: DynamoDbSender;
   readonly #table: string;
   readonly #pollMs: number;
   readonly #now: () => number;
@@ -122,7 +116,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     try {
       const { Attributes } = await this.#client.send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: keyOf(mailbox) } },
           UpdateExpression: 'SET holders.#h = :until, expiresAt = :ttl ADD version :one',
@@ -140,7 +134,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
       );
       return { ok: true, wanted: Number(Attributes?.wantedUntil?.N ?? 0) > now };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { ok: false, wanted: false };
+      if (isConditionalCheckFailed(error)) return { ok: false, wanted: false };
       throw error;
     }
   }
@@ -149,7 +143,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     try {
       await this.#client.send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: keyOf(mailbox) } },
           UpdateExpression: 'REMOVE holders.#h ADD version :one',
@@ -160,14 +154,18 @@ export class DynamoDbConnectionLease implements ConnectionLease {
       );
     } catch (error) {
       // Already gone: lapsed and pruned by a taker.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
   async #read(key: string): Promise<LeaseItem> {
     this.calls++;
     const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: { id: { S: key } }, ConsistentRead: true }),
+      new (await dynamoDbSdk()).GetItemCommand({
+        TableName: this.#table,
+        Key: { id: { S: key } },
+        ConsistentRead: true,
+      }),
     );
     return {
       holders: new Map(Object.entries(Item?.holders?.M ?? {}).map(([id, v]) => [id, Number(v.N)])),
@@ -181,7 +179,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     try {
       await this.#client.send(
-        new PutItemCommand({
+        new (await dynamoDbSdk()).PutItemCommand({
           TableName: this.#table,
           Item: {
             id: { S: key },
@@ -196,7 +194,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
@@ -206,7 +204,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     await this.#client
       .send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: key } },
           UpdateExpression: 'SET wantedUntil = :until',
@@ -215,7 +213,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
         }),
       )
       .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       });
   }
 }
