@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
@@ -35,15 +37,43 @@ export const functionEntries = {
 export const RUNTIME_MODULES = ['@aws-sdk/*'] as const;
 
 /**
- * Packages replaced in the bundle (esbuild `alias`), as paths relative to {@link projectRoot}, the
- * directory `NodejsFunction` runs esbuild in (esbuild resolves an alias from its working directory).
+ * nodemailer's CommonJS build of each `nodemailer/lib/<name>`, wherever nodemailer is installed; none
+ * where it is not (the construct from the published package deploys a prebuilt bundle and builds
+ * nothing).
+ */
+function nodemailerCommonJs(names: string[]): Record<string, string> {
+  let root: string;
+  try {
+    root = dirname(createRequire(import.meta.url).resolve('nodemailer/package.json'));
+  } catch {
+    return {};
+  }
+  return Object.fromEntries(
+    names.map((name) => [
+      `nodemailer/lib/${name}/index.js`,
+      join(root, 'dist', 'cjs', name, 'index.js'),
+    ]),
+  );
+}
+
+/**
+ * Packages replaced in the bundle (esbuild `alias`), as paths relative to {@link projectRoot} (the
+ * directory `NodejsFunction` runs esbuild in; esbuild resolves an alias from its working directory)
+ * or absolute.
  * - `jsonwebtoken` → `lib/bundle/jsonwebtoken-sign.ts`: MSAL node uses the package for one call,
  *   signing the client assertion of a certificate credential; the stand-in does that call with
  *   `node:crypto` and spares the bundle jsonwebtoken, jws, jwa, semver, ms and lodash.* (57 KB).
  *   Tests and local runs keep the real package; test/unit/jsonwebtoken-sign.test.ts compares both.
+ * - the nodemailer modules the sender imports → nodemailer's CommonJS build of the same modules
+ *   (the package ships both from one source). Its ES build imports `node:http` and `node:https`
+ *   (for fetching content from URLs, which the sender never does) as ES modules, and Node builds an
+ *   ES module's view of `node:http` by reading every export, one of which loads Node's whole fetch
+ *   implementation (undici): measured with `npm run bench`, about a sixth of the sender's
+ *   initialisation. The CommonJS build `require`s them, which reads nothing.
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   jsonwebtoken: './lib/bundle/jsonwebtoken-sign.ts',
+  ...nodemailerCommonJs(['mail-composer', 'mime-funcs', 'smtp-connection']),
 };
 
 /**

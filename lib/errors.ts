@@ -70,3 +70,8 @@ export class QueueSendError extends MailQueueError {
     this.retryable = retryable;
   }
 }
+
+/** An unexpected error in a few words, for a reason or a log line: `Name: message`. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -3,10 +3,10 @@
  * size. Messages go through fauxqs → the real handler in Lambda-like sandboxes → the Office 365
  * emulator (or, with `graph`, the Graph emulator through MAIL_TRANSPORT=graph), with the
  * ledger and rate limiter on dynalite, while faults are injected; prints the figures and exits 1
- * when a message was lost, sent twice outside the documented window, or the queue did not drain;
- * when the server refused a fourth connection (`432 4.3.2`); or when the configuration outage
- * (SMTP only) dead-lettered a message, left one unsent, or received one more than twice beyond
- * the send.
+ * when a message was lost, a recipient dropped, a message sent twice outside the documented
+ * window, or the queue did not drain; when the server refused a fourth connection (`432 4.3.2`);
+ * or when the configuration outage (SMTP only) dead-lettered a message, left one unsent, or
+ * received one more than twice beyond the send.
  *
  * The emulators use a throwaway test CA, and Node reads NODE_EXTRA_CA_CERTS only at start-up, so
  * the script generates the CA and re-runs itself in a child that trusts it (certificates are
@@ -57,6 +57,9 @@ console.table(soakTable(figures));
 const failures = [
   ...(figures.drained ? [] : ['the queue did not drain']),
   ...(figures.lost.length > 0 ? [`lost: ${figures.lost.join(', ')}`] : []),
+  ...(figures.recipientsDropped.length > 0
+    ? [`recipients dropped: ${figures.recipientsDropped.join(', ')}`]
+    : []),
   ...(figures.sentTwiceOutsideWindow.length > 0
     ? [`sent twice outside the window: ${figures.sentTwiceOutsideWindow.join(', ')}`]
     : []),

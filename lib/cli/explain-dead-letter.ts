@@ -1,3 +1,4 @@
+import { classifyGraphFailure } from '../transport/graph/classify-graph-failure.ts';
 import { classifySmtpFailure } from '../transport/smtp/classify-smtp-failure.ts';
 import type { DeadLetter } from './dead-letters.ts';
 
@@ -11,6 +12,10 @@ export interface DeadLetterAdvice {
 
 /** A reply inside a reason: `550 5.1.10 RESOLVER...` (basic code, then the enhanced one). */
 const REPLY_IN_TEXT = /\b[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b/;
+/** A Graph answer inside a reason: `400 ErrorInvalidRecipients: ...` (HTTP status, Graph code). */
+const GRAPH_REPLY_IN_TEXT = /\b[45]\d\d [A-Z][A-Za-z]+:/;
+/** A refusal the sender made before sending (HVE or Graph limits) writes its fix into the reason. */
+const FIX_IN_TEXT = /\. Fix: (.+)$/s;
 
 /**
  * Advice for a dead letter from the same failure table the sender classified it with: the
@@ -33,7 +38,18 @@ export function explainDeadLetter(letter: DeadLetter): DeadLetterAdvice {
   }
   const reason = letter.failureReason ?? '';
   const at = reason.search(REPLY_IN_TEXT);
-  const c = classifySmtpFailure(at >= 0 ? reason.slice(at) : reason);
+  const graphAt = reason.search(GRAPH_REPLY_IN_TEXT);
+  const ownFix = FIX_IN_TEXT.exec(reason)?.[1];
+  if (at < 0 && ownFix) {
+    return {
+      explanation: 'The sender refused it before sending: it is over a limit of the door.',
+      fix: ownFix,
+    };
+  }
+  const c =
+    at < 0 && graphAt >= 0
+      ? classifyGraphFailure(reason.slice(graphAt))
+      : classifySmtpFailure(at >= 0 ? reason.slice(at) : reason);
   return {
     explanation: c.entry?.explanation ?? 'The server refused this message permanently.',
     fix: c.fix,

@@ -8,6 +8,7 @@
  */
 
 import type { SQSRecord } from 'aws-lambda';
+import { errorText } from '../errors.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
 import { sqsAttributesBytes } from '../message/sqs-message-size.ts';
 import {
@@ -83,11 +84,6 @@ export async function deadLetter(
   } catch (err) {
     return { ok: false, error: errorText(err) };
   }
-}
-
-/** A failed SQS send, in a few words. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 type Attribute = { DataType: 'String'; StringValue: string };

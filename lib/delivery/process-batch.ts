@@ -32,7 +32,6 @@ import {
   type ProcessedRecord,
   type RecordOutcome,
 } from './batch-outcome.ts';
-import { type DeadLetterReason, deadLetter } from './dead-letter.ts';
 import type { SqsSender } from './lazy-sqs-client.ts';
 import { flushMetrics, latencyMetric, messageKeys } from './observability.ts';
 import {
@@ -42,8 +41,8 @@ import {
   type RecordDeps,
   type RecordSettings,
 } from './process-record.ts';
+import { carryOut, finishVerdict, type MovesDeps } from './record-moves.ts';
 import { logOutcome, recordMetrics } from './report-outcome.ts';
-import { requeueForRecipients } from './requeue-for-recipients.ts';
 import { queueUrlFromArn, scheduleRetries } from './retry-visibility.ts';
 
 export interface BatchSettings extends RecordSettings {
@@ -257,7 +256,7 @@ async function runRecord(
     outcome: o,
     tags,
   });
-  const moved = await carryOut(record, mailId, outcome, deps);
+  const moved = await carryOut(record, mailId, outcome, movesDeps(deps, mailId, record));
   if (!moved.ok) {
     const delaySeconds = backoffSeconds(receiveCountOf(record.attributes ?? {}), 0, {
       random: deps.random,
@@ -265,106 +264,27 @@ async function runRecord(
     const reason = `${outcome.kind}: ${'reason' in outcome ? outcome.reason : 'split by recipient'}; ${moved.error}`;
     return processed({ kind: 'retry', cause: moved.cause, reason, delaySeconds });
   }
-  if (ledgerKey && deps.ledger) await finishVerdict(deps, ledgerKey, outcome, keys, mailId);
+  if (ledgerKey && deps.ledger) {
+    await finishVerdict(deps.ledger, ledgerKey, outcome, (message, error) =>
+      deps.logger.warn(message, { ...keys, messageId: mailId, error }),
+    );
+  }
   return processed(outcome);
 }
 
-type Moved =
-  | { ok: true }
-  | { ok: false; cause: 'dead-letter-failed' | 'requeue-failed'; error: string };
-
-/** The SQS side of an outcome: dead letters for who can never get it, a copy for who gets it later. */
-async function carryOut(
-  record: SQSRecord,
-  mailId: string,
-  outcome: RecordOutcome,
-  deps: BatchDeps,
-): Promise<Moved> {
-  const at = () => (deps.now ?? (() => new Date()))();
-  const toDlq = async (why: Omit<DeadLetterReason, 'at' | 'mailId'>): Promise<Moved> => {
-    const moved = await deadLetter(deps.sqs, deps.settings.dlqUrl, record, {
-      ...why,
-      at: at(),
-      mailId,
-    });
-    if (!moved.ok) {
-      return { ok: false, cause: 'dead-letter-failed', error: `DLQ send failed (${moved.error})` };
-    }
-    if (moved.trimmed) {
+function movesDeps(deps: BatchDeps, mailId: string, record: SQSRecord): MovesDeps {
+  const { dlqUrl, queueUrl, sqsEndpoint } = deps.settings;
+  return {
+    sqs: deps.sqs,
+    dlqUrl,
+    queueUrl: queueUrl ?? queueUrlFromArn(record.eventSourceARN ?? '', sqsEndpoint),
+    now: deps.now ?? (() => new Date()),
+    onTrimmed: (trimmed, reason) =>
       deps.logger.warn(
         "moved to the DLQ without all its attributes: the body leaves no room in SQS's 1 MiB",
-        {
-          ...messageKeys(mailId, record.messageId),
-          trimmed: moved.trimmed,
-          reason: why.reason,
-        },
-      );
-    }
-    return { ok: true };
+        { ...messageKeys(mailId, record.messageId), trimmed, reason },
+      ),
   };
-  switch (outcome.kind) {
-    case 'invalid':
-      return toDlq({ failureClass: 'invalid', reason: outcome.reason });
-    case 'rejected':
-      return toDlq({
-        failureClass: 'rejected',
-        reason: outcome.reason,
-        ...(outcome.recipients && { recipients: outcome.recipients }),
-      });
-    case 'partial': {
-      if (outcome.deferred) {
-        const { queueUrl, sqsEndpoint } = deps.settings;
-        const url = queueUrl ?? queueUrlFromArn(record.eventSourceARN ?? '', sqsEndpoint);
-        const { recipients, delaySeconds } = outcome.deferred;
-        const copied = url
-          ? await requeueForRecipients(deps.sqs, url, record, recipients, delaySeconds, mailId)
-          : { ok: false as const, error: 'no queue URL (set MAIL_QUEUE_URL)' };
-        if (!copied.ok) {
-          const error = `the copy for the deferred recipients was not queued (${copied.error})`;
-          return { ok: false, cause: 'requeue-failed', error };
-        }
-      }
-      if (outcome.refused) {
-        const { recipients, reason } = outcome.refused;
-        return toDlq({ failureClass: 'rejected', reason, recipients });
-      }
-      return { ok: true };
-    }
-    case 'sent':
-    case 'retry':
-    case 'config':
-      return { ok: true };
-    default: {
-      const unreachable: never = outcome;
-      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
-    }
-  }
-}
-
-/**
- * A carried-out verdict leaves the ledger: a refused message is forgotten, so its redrive after a
- * fix is sent; a split one is remembered as sent (its remaining recipients have records of their own).
- */
-async function finishVerdict(
-  deps: BatchDeps,
-  ledgerKey: string,
-  outcome: RecordOutcome,
-  keys: { sqsMessageId: string },
-  mailId: string,
-): Promise<void> {
-  try {
-    if (outcome.kind === 'partial') await deps.ledger?.complete(ledgerKey);
-    else await deps.ledger?.release(ledgerKey);
-  } catch (err) {
-    deps.logger.warn(
-      'delivery ledger could not close the verdict; it expires with the ledger TTL',
-      {
-        ...keys,
-        messageId: mailId,
-        error: String(err),
-      },
-    );
-  }
 }
 
 function skipped(

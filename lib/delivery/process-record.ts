@@ -4,12 +4,11 @@
  * scheduling retries are the batch's job ({@link ./process-batch.ts}); this only decides.
  */
 import type { SQSRecord } from 'aws-lambda';
-import { issuesText } from '../errors.ts';
+import { errorText, issuesText } from '../errors.ts';
 import { parseMailMessageJson } from '../message/parse-mail-message.ts';
 import type {
   ComposedMime,
   DeliveryLedger,
-  LedgerClaim,
   MailMessage,
   MailSession,
   SendOutcome,
@@ -27,6 +26,7 @@ import {
   mailIdAttributeOf,
   narrowEnvelope,
 } from './failure-recipients.ts';
+import { claimInLedger, recordInLedger } from './ledger-steps.ts';
 import {
   floorOf,
   groupOf,
@@ -128,96 +128,11 @@ export async function processRecord(record: SQSRecord, deps: RecordDeps): Promis
     ledgerKey: ledgerKeyOf(mailId, narrowTo),
     receiveCount: receiveCountOf(record.attributes ?? {}),
   };
-  const claim = await claimInLedger(delivery, deps);
+  const claim = await claimInLedger(delivery.ledgerKey, delivery.receiveCount, deps);
   if (claim !== 'claimed') return { mailId, tags, ...claim };
   const outcome = await sendClaimed(delivery, deps);
   const held = await recordInLedger(delivery.ledgerKey, outcome, deps);
   return { mailId, tags, outcome, ...(held && { ledgerKey: delivery.ledgerKey }) };
-}
-
-/**
- * What the ledger keeps of a claimed record's outcome: sent; nothing (a retry may send); or the
- * verdict, while its dead letter or copy is not on its queue yet. True when a verdict is held.
- */
-async function recordInLedger(
-  key: string,
-  outcome: RecordOutcome,
-  deps: RecordDeps,
-): Promise<boolean> {
-  if (!deps.ledger) return false;
-  const warn = (what: string, err: unknown) => deps.onWarning?.(`${what}: ${errorText(err)}`);
-  switch (outcome.kind) {
-    case 'sent':
-      // The mail is out: reporting a failure now would send it twice. Only the dedup window shrinks.
-      await deps.ledger
-        .complete(key)
-        .catch((err) => warn('delivery ledger complete failed after a 250', err));
-      return false;
-    case 'retry':
-    case 'config':
-      await deps.ledger.release(key).catch((err) => warn('delivery ledger release failed', err));
-      return false;
-    case 'invalid':
-    case 'rejected':
-    case 'partial':
-      await deps.ledger
-        .settle(key, JSON.stringify(outcome))
-        .catch((err) => warn('delivery ledger could not keep the verdict', err));
-      return true;
-    default: {
-      const unreachable: never = outcome;
-      throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
-    }
-  }
-}
-
-/** `'claimed'` when this consumer may send (or there is no ledger); else the outcome to report. */
-async function claimInLedger(
-  delivery: Delivery,
-  deps: RecordDeps,
-): Promise<'claimed' | { outcome: RecordOutcome; ledgerKey?: string }> {
-  if (!deps.ledger) return 'claimed';
-  const retryLater = (cause: 'temporary' | 'in-progress', reason: string) => ({
-    outcome: {
-      kind: 'retry',
-      cause,
-      reason,
-      delaySeconds: backoffSeconds(delivery.receiveCount, 0, { random: deps.random }),
-    } satisfies RecordOutcome,
-  });
-  let claim: LedgerClaim;
-  try {
-    claim = await deps.ledger.claim(delivery.ledgerKey);
-  } catch (err) {
-    return retryLater('temporary', `delivery ledger unavailable: ${errorText(err)}`);
-  }
-  switch (claim) {
-    case 'claimed':
-      return 'claimed';
-    case 'already-sent':
-      return { outcome: { kind: 'sent', duplicate: true } };
-    case 'in-progress':
-      return retryLater('in-progress', 'another consumer is sending this message right now');
-    default: {
-      // Decided before, but its dead letter or copy is not on its queue yet: no second send.
-      const outcome = parseVerdict(claim.verdict);
-      if (outcome) return { outcome, ledgerKey: delivery.ledgerKey };
-      deps.onWarning?.('delivery ledger holds an unreadable verdict; it is dropped');
-      await deps.ledger.release(delivery.ledgerKey).catch(() => undefined);
-      return retryLater('temporary', 'the delivery ledger held an unreadable verdict');
-    }
-  }
-}
-
-function parseVerdict(text: string): RecordOutcome | undefined {
-  try {
-    const outcome = JSON.parse(text) as RecordOutcome;
-    const moved =
-      outcome.kind === 'invalid' || outcome.kind === 'rejected' || outcome.kind === 'partial';
-    return moved ? outcome : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Everything after the ledger claim, up to the outcome (the ledger learns it afterwards). */
@@ -351,7 +266,3 @@ async function outcomeOf(
  * `maxReceiveCount` is not burnt in minutes while someone reacts to the ConfigErrors alarm.
  */
 export const CONFIG_RETRY_FLOOR_SECONDS = 300;
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}

@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { SQSRecord } from 'aws-lambda';
+import { errorText } from '../errors.ts';
 import { SQS_MAX_MESSAGE_BYTES } from '../message/mail-message-limits.ts';
 import { sqsAttributesBytes } from '../message/sqs-message-size.ts';
-import { type DeadLetterResult, errorText } from './dead-letter.ts';
+import type { DeadLetterResult } from './dead-letter.ts';
 import {
   FAILURE_RECIPIENTS_ATTRIBUTE,
   failureRecipientsValue,

@@ -14,6 +14,7 @@ import { awsClientConfig } from '../config/aws-client-config.ts';
 import { credentialExpiry } from '../config/credential-expiry.ts';
 import { loadSenderConfigWithSecrets } from '../config/secrets.ts';
 import type { SenderConfigResult } from '../config/sender-config.ts';
+import { dynamoDbSdk } from '../guards/dynamodb-sdk.ts';
 import { deliveryGuardsFromEnv } from '../guards/ledger/delivery-guards-from-env.ts';
 import { createMailTransport } from '../transport/mail-transport.ts';
 import type { DeliveryLedger, SendRateLimiter } from '../types.ts';
@@ -94,6 +95,11 @@ async function assemble(
   options: SenderRuntimeOptions,
   observability: Observability,
 ): Promise<SenderRuntime> {
+  // The DynamoDB client is loaded on first use (lib/guards/dynamodb-sdk.ts); when a guard table is
+  // configured that use is certain, so its loading starts now and overlaps the secret's fetch.
+  if (['MAIL_LEDGER_TABLE', 'MAIL_RATE_TABLE', 'MAIL_STATE_TABLE'].some((name) => env[name])) {
+    dynamoDbSdk().catch(() => undefined);
+  }
   const loaded = await loadSenderConfigWithSecrets(env, { forceFetch: options.freshSecrets });
   if (!loaded.ok) return configFailureRuntime(loaded.problems, observability);
   reportCredentialExpiry(observability, credentialExpiry(loaded.config));

@@ -14,6 +14,7 @@ import type { VariantName } from './options.ts';
 import type { VariantResult } from './results.ts';
 import {
   benchMessageBody,
+  CPU_PROFILE_DIR_ENV,
   VARIANT_INPUT_ENV,
   type VariantCommand,
   type VariantInput,
@@ -25,19 +26,33 @@ export const TOKEN_LIFETIME_SECONDS = 3599;
 
 export const VARIANT_LABELS: Record<VariantName, string> = {
   handler: '(a) this project: functions/sender.ts',
+  'handler-pipelining': "(a') the same, server without CHUNKING",
   naive: '(b) naive: new token + transport per message',
   'sqs-consumer': '(c) sqs-consumer + pooled nodemailer',
 };
 
+/** The child each variant runs in: (a') is (a) against a server that offers PIPELINING only. */
+const VARIANT_FILES: Record<VariantName, string> = {
+  handler: 'variant-handler.ts',
+  'handler-pipelining': 'variant-handler.ts',
+  naive: 'variant-naive.ts',
+  'sqs-consumer': 'variant-sqs-consumer.ts',
+};
+
+/** (a) runs as Lambda does: one process per concurrent invocation. The peers are one process. */
+const ONE_PROCESS_PER_SESSION: readonly VariantName[] = ['handler', 'handler-pipelining'];
+
 export interface MeasureSettings {
   messages: number;
   batch: number;
-  /** Network latency on everything the SMTP emulator sends (see `BenchOptions.delayMs`). */
+  /** Network latency on everything the SMTP emulator sends (one of `BenchOptions.delaysMs`). */
   delayMs: number;
   /** SMTP sessions at once for (a) and (c). */
   concurrency: number;
   /** Kill the child after this long: a hung variant is a breakage. */
   timeoutMs: number;
+  /** Each variant process writes a V8 CPU profile here. @default none */
+  cpuProfileDir?: string;
 }
 
 /** A real breakage (not a slow run): the bench exits non-zero on it. */
@@ -63,6 +78,8 @@ export async function measureVariant(
     // arrives this much later and pipelined replies arrive together, as on a real link. The token
     // endpoint gets none, which favours the naive variant (a token per message): conservative.
     networkLatencyMs: settings.delayMs,
+    // Exchange Online offers CHUNKING; (a') measures a server that offers PIPELINING alone.
+    chunking: variant !== 'handler-pipelining',
   });
   try {
     const { queueUrl, dlqUrl } = await sqs.createQueueWithDlq(`bench-${variant}-${Date.now()}`, {
@@ -87,9 +104,8 @@ export async function measureVariant(
       },
       mailbox: BENCH_MAILBOX,
     };
-    // (a) runs as Lambda does: one process per concurrent invocation. The peers are one process.
-    const instances = variant === 'handler' ? settings.concurrency : 1;
-    const run = await runInstances(variant, input, instances, settings.timeoutMs);
+    const instances = ONE_PROCESS_PER_SESSION.includes(variant) ? settings.concurrency : 1;
+    const run = await runInstances(variant, input, instances, settings);
     await verifyDelivered(
       variant,
       sqs,
@@ -100,8 +116,10 @@ export async function measureVariant(
     return {
       variant,
       label: VARIANT_LABELS[variant],
+      delayMs: settings.delayMs,
       parallel: variant === 'naive' ? 1 : settings.concurrency,
       ...run,
+      serverFlights: smtp.wire.serverFlights,
       connections: smtp.stats.connections,
       tlsHandshakes: smtp.stats.tlsHandshakes,
       authAttempts: smtp.stats.authAttempts,
@@ -142,13 +160,16 @@ export interface InstancesResult {
   cpuMs: number;
   /** The largest instance's peak (each instance is its own process, as a Lambda sandbox). */
   maxRssKb: number;
+  /** Summed over instances; undefined when the variant does not measure it. */
+  billedMs: number | undefined;
 }
 
-function forkInstance(file: string, input: VariantInput): ChildProcess {
+function forkInstance(file: string, input: VariantInput, cpuProfileDir?: string): ChildProcess {
   return fork(file, [], {
     env: {
       ...process.env,
       [VARIANT_INPUT_ENV]: JSON.stringify(input),
+      ...(cpuProfileDir && { [CPU_PROFILE_DIR_ENV]: cpuProfileDir }),
       AWS_REGION: input.region,
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
@@ -196,10 +217,12 @@ async function runInstances(
   variant: VariantName,
   input: VariantInput,
   instances: number,
-  timeoutMs: number,
+  { timeoutMs, cpuProfileDir }: Pick<MeasureSettings, 'timeoutMs' | 'cpuProfileDir'>,
 ): Promise<InstancesResult> {
-  const file = fileURLToPath(new URL(`./variant-${variant}.ts`, import.meta.url));
-  const children = Array.from({ length: instances }, () => forkInstance(file, input));
+  const file = fileURLToPath(new URL(`./${VARIANT_FILES[variant]}`, import.meta.url));
+  const children = Array.from({ length: instances }, () =>
+    forkInstance(file, input, cpuProfileDir),
+  );
   const tell = (command: VariantCommand) => {
     for (const child of children) if (child.connected) child.send(command);
   };
@@ -247,6 +270,9 @@ function combine(reports: DoneReport[]): InstancesResult {
       Math.max(...reports.map((r) => r.endedAt)) - Math.min(...reports.map((r) => r.startedAt)),
     cpuMs: sum(reports.map((r) => r.cpuMs)),
     maxRssKb: Math.max(...reports.map((r) => r.maxRssKb)),
+    billedMs: reports.every((r) => r.billedMs !== undefined)
+      ? sum(reports.map((r) => r.billedMs ?? 0))
+      : undefined,
   };
 }
 

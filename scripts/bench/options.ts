@@ -7,12 +7,12 @@ export interface BenchOptions {
   /** Messages per SQS receive / handler invocation (SQS allows at most 10). @default 10 */
   batch: number;
   /**
-   * Network latency in front of the Office 365 emulator: every byte it sends (greeting, every
-   * reply, the TLS handshake's server flights) reaches the client this much later, without holding
-   * the server back, so each SMTP round trip costs this once and a pipelined MAIL/RCPT/DATA once in
-   * all. The token endpoint gets none. @default 20 (2 with `--smoke`)
+   * Network latencies in front of the Office 365 emulator, one set of runs each: every byte it
+   * sends (greeting, every reply, the TLS handshake's server flights) reaches the client this much
+   * later, without holding the server back, so each SMTP round trip costs this once and a pipelined
+   * group of commands once in all. The token endpoint gets none. @default [20, 60] ([2] with `--smoke`)
    */
-  delayMs: number;
+  delaysMs: number[];
   /**
    * Concurrent invocations of (a) and pooled connections of (c): the same number of SMTP sessions
    * at once, so they compete for the mailbox on equal terms. (b) is sequential, as written.
@@ -23,7 +23,12 @@ export interface BenchOptions {
   rounds: number;
   /** Fresh `node` processes per bundle for the cold-start median. @default 7 (1 with `--smoke`) */
   coldStartSamples: number;
-  /** Which variants to run. @default all three */
+  /** Cold-start measurements in a row (the target must hold on each). @default 3 (1 with `--smoke`) */
+  coldStartRuns: number;
+  /**
+   * Which variants to run. @default all; the naive consumer only at the first latency (it needs
+   * about ten round trips per message, and its target is set there)
+   */
   variants: VariantName[];
   /** Skip the cold-start part. @default false */
   skipColdStart: boolean;
@@ -31,25 +36,37 @@ export interface BenchOptions {
   json: boolean;
   /** CI mode: small and quick; proves the bench still works, says nothing about speed. @default false */
   smoke: boolean;
+  /** Write a V8 CPU profile of every variant process's timed window into this directory. */
+  cpuProfileDir: string | undefined;
 }
 
-export const VARIANT_NAMES = ['handler', 'naive', 'sqs-consumer'] as const;
+export const VARIANT_NAMES = ['handler', 'handler-pipelining', 'naive', 'sqs-consumer'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
-const USAGE = `usage: npm run bench -- [--messages N] [--batch 10] [--delay-ms 20] [--samples 7] [--concurrency 2] [--rounds 1]
-                          [--variants handler,naive,sqs-consumer] [--no-cold-start] [--smoke] [--json]
+/** Variants run at every latency; the others only at the first. */
+export const EVERY_LATENCY: readonly VariantName[] = [
+  'handler',
+  'handler-pipelining',
+  'sqs-consumer',
+];
+
+const USAGE = `usage: npm run bench -- [--messages N] [--batch 10] [--delay-ms 20,60] [--samples 7] [--cold-start-runs 3]
+                          [--concurrency 2] [--rounds 1] [--variants handler,handler-pipelining,naive,sqs-consumer]
+                          [--no-cold-start] [--smoke] [--json]
   --messages N      messages per variant (default 300; 20 with --smoke)
   --batch N         messages per SQS receive / handler invocation, 1 to 10 (default 10)
-  --delay-ms N      network latency: everything the SMTP emulator sends (greeting, each reply, the
-                    TLS handshake) reaches the client N ms later, so each round trip costs N ms and a
-                    pipelined MAIL/RCPT/DATA costs N ms in all; none on the token endpoint
-                    (default 20; 2 with --smoke)
+  --delay-ms LIST   network latencies, one set of runs each: everything the SMTP emulator sends
+                    (greeting, each reply, the TLS handshake) reaches the client N ms later, so each
+                    round trip costs N ms and a pipelined group of commands N ms in all; none on the
+                    token endpoint (default 20,60; 2 with --smoke)
   --concurrency N   SMTP sessions at once for (a) and (c) (default: the stack's maxConcurrency)
   --rounds N        runs of every variant, interleaved; the median-throughput run is reported (default 1)
   --samples N       fresh node processes per bundle for the cold-start median (default 7; 1 with --smoke)
-  --variants LIST   which variants to run (default all three)
+  --cold-start-runs N  cold-start measurements in a row, the target must hold on each (default 3; 1 with --smoke)
+  --variants LIST   which variants to run (default all; naive only at the first latency)
   --no-cold-start   skip the cold-start part
   --smoke           CI mode: small and quick, proves the bench runs; timings mean nothing
+  --cpu-prof DIR    write a CPU profile of each variant process's timed window into DIR
   --json            print JSON instead of the table`;
 
 /** Parses argv; throws with the usage text on anything it does not understand. */
@@ -62,12 +79,14 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
       batch: { type: 'string' },
       'delay-ms': { type: 'string' },
       samples: { type: 'string' },
+      'cold-start-runs': { type: 'string' },
       concurrency: { type: 'string' },
       rounds: { type: 'string' },
       variants: { type: 'string' },
       'no-cold-start': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -76,17 +95,19 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
     messages: toInt('messages', values.messages, smoke ? 20 : 300, 1, 100_000),
     batch: toInt('batch', values.batch, 10, 1, 10),
-    delayMs: toInt('delay-ms', values['delay-ms'], smoke ? 2 : 20, 0, 5_000),
+    delaysMs: toDelays(values['delay-ms'], smoke ? [2] : [20, 60]),
     concurrency:
       values.concurrency === undefined
         ? undefined
         : toInt('concurrency', values.concurrency, 2, 1, 10),
     rounds: toInt('rounds', values.rounds, 1, 1, 9),
     coldStartSamples: toInt('samples', values.samples, smoke ? 1 : 7, 1, 101),
+    coldStartRuns: toInt('cold-start-runs', values['cold-start-runs'], smoke ? 1 : 3, 1, 9),
     variants: toVariants(values.variants),
     skipColdStart: values['no-cold-start'],
     json: values.json,
     smoke,
+    cpuProfileDir: values['cpu-prof'],
   };
   return options;
 }
@@ -98,6 +119,11 @@ function toInt(name: string, raw: string | undefined, fallback: number, min: num
     throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"\n${USAGE}`);
   }
   return value;
+}
+
+function toDelays(raw: string | undefined, fallback: number[]): number[] {
+  if (raw === undefined) return fallback;
+  return raw.split(',').map((part) => toInt('delay-ms', part.trim(), 0, 0, 5_000));
 }
 
 function toVariants(raw: string | undefined): VariantName[] {

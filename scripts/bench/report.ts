@@ -23,10 +23,12 @@ export function formatVariants(variants: VariantResult[]): string {
     'processes',
     'sessions',
     'msg/s',
+    'round trips/msg',
+    'billed ms/msg',
+    'CPU ms/msg',
     'conn/msg',
     'TLS+AUTH/msg',
     'token req',
-    'CPU ms/msg',
     'peak MB/process',
     'batches',
   ];
@@ -37,10 +39,12 @@ export function formatVariants(variants: VariantResult[]): string {
       String(result.instances),
       String(result.parallel),
       fmt(per.messagesPerSecond),
+      fmt(per.roundTripsPerMessage),
+      fmt(per.billedMsPerMessage),
+      fmt(per.cpuMsPerMessage),
       fmt(per.connectionsPerMessage),
       fmt(per.handshakesPerMessage),
       String(result.tokenRequests),
-      fmt(per.cpuMsPerMessage),
       fmt(per.peakMemoryMb),
       String(result.batches),
     ];
@@ -54,13 +58,16 @@ export function formatRatios(variants: VariantResult[]): string[] {
   if (!ours) return [];
   const a = perMessage(ours);
   return variants
-    .filter((other) => other !== ours)
+    .filter((other) => other !== ours && other.variant !== 'handler-pipelining')
     .map((other) => {
       const o = perMessage(other);
+      const billed = Number.isFinite(a.billedMsPerMessage / o.billedMsPerMessage)
+        ? `billed time per message ${fmt(a.billedMsPerMessage / o.billedMsPerMessage)}×, `
+        : '';
       return (
         `${shortLabel(ours)} vs ${shortLabel(other)}: throughput ${fmt(a.messagesPerSecond / o.messagesPerSecond)}×, ` +
+        `round trips per message ${fmt(a.roundTripsPerMessage / o.roundTripsPerMessage)}×, ${billed}` +
         `CPU per message ${fmt(a.cpuMsPerMessage / o.cpuMsPerMessage)}×, ` +
-        `TLS+AUTH handshakes per message ${fmt(a.handshakesPerMessage / o.handshakesPerMessage)}×, ` +
         `token requests ${ours.tokenRequests} vs ${other.tokenRequests}`
       );
     });
@@ -89,7 +96,7 @@ export function formatTargets(verdicts: TargetVerdict[]): string {
   return verdicts.map((v) => `${mark(v.met)} ${v.target}: ${v.detail}`).join('\n');
 }
 
-/** What `--delay-ms` did, in the report's header. */
+/** One latency's heading. */
 function describeLatency(delayMs: number): string {
   return (
     `${delayMs} ms network latency on every byte the SMTP emulator sends ` +
@@ -102,34 +109,47 @@ export function formatReport(result: BenchResult): string {
   const { settings, machine } = result;
   const parts = [
     `o365-mail-queue bench — ${machine.date}, ${machine.cpus} × ${machine.cpuModel}, ${machine.platform}, Node ${machine.node}`,
-    `${settings.messages} messages per variant, batches of ${settings.batch}, ${describeLatency(settings.delayMs)}, ` +
+    `${settings.messages} messages per variant, batches of ${settings.batch}, ` +
       `${settings.concurrency} SMTP sessions at once for (a) and (c)` +
       (settings.rounds > 1 ? `, median of ${settings.rounds} interleaved rounds` : '') +
       (settings.smoke ? ' (SMOKE: proves the bench runs, timings mean nothing)' : ''),
-    '',
-    formatVariants(result.variants),
-    '',
-    ...formatRatios(result.variants),
+    'round trips/msg: server flights on the wire (what the server sent between two client sends) per message;',
+    'billed ms/msg: each invocation (for (c) each batch handler) rounded up to the ms, as Lambda bills.',
   ];
-  const cold = result.coldStart;
-  if (cold) {
+  for (const delayMs of settings.delaysMs) {
+    const variants = result.variants.filter((v) => v.delayMs === delayMs);
+    if (variants.length === 0) continue;
+    parts.push(
+      '',
+      describeLatency(delayMs),
+      formatVariants(variants),
+      '',
+      ...formatRatios(variants),
+    );
+  }
+  result.coldStarts.forEach((cold, index) => {
     const bundles = [
       cold.sender,
       ...(cold.senderAlternative ? [cold.senderAlternative] : []),
       cold.plain,
+      ...(cold.firstUse ? [cold.firstUse] : []),
     ];
+    const of =
+      result.coldStarts.length > 1 ? ` — run ${index + 1} of ${result.coldStarts.length}` : '';
     parts.push(
       '',
-      'Cold start (module initialisation, fresh node process per sample)',
+      `Cold start (module initialisation, fresh node process per sample)${of}`,
       formatBundles(bundles),
     );
-    parts.push('', ...bundles.map((b) => `${b.name}: ${b.description}`));
-    parts.push(
-      '',
-      `Largest parts of "${cold.sender.name}": ` +
-        cold.sender.topContributors.map((c) => `${c.name} ${fmt(c.bytes / 1024)} KB`).join(', '),
-    );
-  }
+    if (index === result.coldStarts.length - 1) {
+      parts.push('', ...bundles.map((b) => `${b.name}: ${b.description}`));
+      parts.push(
+        '',
+        `Largest parts of "${cold.sender.name}": ` +
+          cold.sender.topContributors.map((c) => `${c.name} ${fmt(c.bytes / 1024)} KB`).join(', '),
+      );
+    }
+  });
   parts.push('', 'Targets', formatTargets(judgeTargets(result)));
   return parts.join('\n');
 }

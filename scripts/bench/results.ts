@@ -4,6 +4,8 @@ import type { VariantName } from './options.ts';
 export interface VariantResult {
   variant: VariantName;
   label: string;
+  /** The network latency this run had (ms per round trip). */
+  delayMs: number;
   /** SMTP sessions the variant runs at once. */
   parallel: number;
   /** Processes (warm instances) it ran in; CPU is their sum, peak memory the largest one's. */
@@ -21,6 +23,16 @@ export interface VariantResult {
   authAttempts: number;
   /** POSTs to the token endpoint's `/oauth2/v2.0/token`. */
   tokenRequests: number;
+  /**
+   * Server flights the latency relay saw (what the server sent between two client sends): each is
+   * a round trip the client waited out, or could have. Handshakes included.
+   */
+  serverFlights: number;
+  /**
+   * What a Lambda would bill: the sum of every invocation's duration, each rounded up to the ms
+   * (for (c), its batch handler's; undefined for (b), which is no batch consumer).
+   */
+  billedMs: number | undefined;
   /** SMTP command lines by verb (EHLO, STARTTLS, AUTH, MAIL, RSET, ...), for `--json` readers. */
   smtpCommands: Record<string, number>;
   /** The token lifetime the endpoint issued, for the "one per lifetime" target. */
@@ -48,6 +60,8 @@ export interface ColdStartResult {
   senderAlternative?: BundleResult;
   /** The same dependencies, imported whole, bundled by plain esbuild. */
   plain: BundleResult;
+  /** What the sender loads on first use instead of at initialisation (the DynamoDB client). */
+  firstUse?: BundleResult;
 }
 
 export interface MachineInfo {
@@ -62,8 +76,8 @@ export interface BenchResult {
   settings: {
     messages: number;
     batch: number;
-    /** Network latency on everything the SMTP emulator sends, in ms (none on the token endpoint). */
-    delayMs: number;
+    /** Network latencies on everything the SMTP emulator sends, in ms (none on the token endpoint). */
+    delaysMs: number[];
     /** SMTP sessions at once for (a) and (c). */
     concurrency: number;
     /** Runs per variant; each variant's median-throughput run is reported. */
@@ -72,8 +86,10 @@ export interface BenchResult {
     smoke: boolean;
   };
   machine: MachineInfo;
+  /** Every variant at every latency it ran at (the median-throughput round of each). */
   variants: VariantResult[];
-  coldStart?: ColdStartResult;
+  /** The cold-start measurements, in the order they ran (empty with `--no-cold-start`). */
+  coldStarts: ColdStartResult[];
 }
 
 /** Derived per-message figures; `undefined` when nothing was sent. */
@@ -85,6 +101,8 @@ export function perMessage(result: VariantResult) {
     handshakesPerMessage: handshakes(result) / n,
     cpuMsPerMessage: result.cpuMs / n,
     peakMemoryMb: result.maxRssKb / 1024,
+    roundTripsPerMessage: result.serverFlights / n,
+    billedMsPerMessage: result.billedMs === undefined ? Number.NaN : result.billedMs / n,
   };
 }
 

@@ -6,7 +6,12 @@ import { cpus } from 'node:os';
 import { startSqsEmulator } from '../../test/emulators/sqs-emulator.ts';
 import { measureColdStart } from './cold-start.ts';
 import { BenchBreakage, measureVariant } from './measure.ts';
-import { type BenchOptions, parseBenchOptions, type VariantName } from './options.ts';
+import {
+  type BenchOptions,
+  EVERY_LATENCY,
+  parseBenchOptions,
+  type VariantName,
+} from './options.ts';
 import { formatReport } from './report.ts';
 import type { BenchResult, MachineInfo, VariantResult } from './results.ts';
 import { judgeTargets } from './targets.ts';
@@ -36,45 +41,28 @@ async function runBench(options: BenchOptions): Promise<BenchResult> {
   const { MAIL_SENDER_DEFAULTS } = await import('../../infra/mail-sender-props.ts');
   const concurrency = options.concurrency ?? MAIL_SENDER_DEFAULTS.maxConcurrency;
   const sqs = await startSqsEmulator();
-  const runs = new Map<VariantName, VariantResult[]>();
+  const variants: VariantResult[] = [];
   try {
-    // Rounds interleave the variants, so a burst of load on a shared machine hits all of them.
-    for (let round = 1; round <= options.rounds; round += 1) {
-      for (const variant of options.variants) {
-        const of = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
-        progress(`${variant}: ${options.messages} messages${of} ...`);
-        const result = await measureVariant(
-          variant,
-          {
-            messages: options.messages,
-            batch: options.batch,
-            delayMs: options.delayMs,
-            concurrency,
-            // Generous: the naive variant needs about ten round trips per message (a new connection,
-            // TLS and token each time), so at 20 ms it still does several messages a second.
-            timeoutMs: 60_000 + options.messages * (options.delayMs * 20 + 200),
-          },
-          sqs,
-        );
-        runs.set(variant, [...(runs.get(variant) ?? []), result]);
-        // Every round's throughput, so the spread behind the reported median can be seen.
-        progress(`${variant}: ${((result.sent * 1000) / result.elapsedMs).toFixed(1)} msg/s${of}`);
-      }
+    for (const [index, delayMs] of options.delaysMs.entries()) {
+      const here = options.variants.filter((v) => index === 0 || EVERY_LATENCY.includes(v));
+      variants.push(...(await runLatency(options, here, delayMs, concurrency, sqs, progress)));
     }
   } finally {
     await sqs.stop();
   }
-  const variants = options.variants.map((variant) => medianRun(runs.get(variant) ?? []));
-  let coldStart: BenchResult['coldStart'];
+  const coldStarts: BenchResult['coldStarts'] = [];
   if (!options.skipColdStart) {
-    progress(`cold start: ${options.coldStartSamples} fresh processes per bundle ...`);
-    coldStart = await measureColdStart(options.coldStartSamples, coldStartEnv());
+    for (let run = 1; run <= options.coldStartRuns; run += 1) {
+      const of = options.coldStartRuns > 1 ? ` (run ${run} of ${options.coldStartRuns})` : '';
+      progress(`cold start: ${options.coldStartSamples} fresh processes per bundle${of} ...`);
+      coldStarts.push(await measureColdStart(options.coldStartSamples, coldStartEnv()));
+    }
   }
   return {
     settings: {
       messages: options.messages,
       batch: options.batch,
-      delayMs: options.delayMs,
+      delaysMs: options.delaysMs,
       concurrency,
       rounds: options.rounds,
       coldStartSamples: options.coldStartSamples,
@@ -82,8 +70,47 @@ async function runBench(options: BenchOptions): Promise<BenchResult> {
     },
     machine: machineInfo(),
     variants,
-    coldStart,
+    coldStarts,
   };
+}
+
+/** Every variant at one latency, in interleaved rounds; each variant's median-throughput round. */
+async function runLatency(
+  options: BenchOptions,
+  names: VariantName[],
+  delayMs: number,
+  concurrency: number,
+  sqs: Awaited<ReturnType<typeof startSqsEmulator>>,
+  progress: (line: string) => void,
+): Promise<VariantResult[]> {
+  const runs = new Map<VariantName, VariantResult[]>();
+  // Rounds interleave the variants, so a burst of load on a shared machine hits all of them.
+  for (let round = 1; round <= options.rounds; round += 1) {
+    for (const variant of names) {
+      const of = options.rounds > 1 ? ` (round ${round} of ${options.rounds})` : '';
+      progress(`${variant} at ${delayMs} ms: ${options.messages} messages${of} ...`);
+      const result = await measureVariant(
+        variant,
+        {
+          messages: options.messages,
+          batch: options.batch,
+          delayMs,
+          concurrency,
+          // Generous: the naive variant needs about ten round trips per message (a new connection,
+          // TLS and token each time), so at 20 ms it still does several messages a second.
+          timeoutMs: 60_000 + options.messages * (delayMs * 20 + 200),
+          cpuProfileDir: options.cpuProfileDir,
+        },
+        sqs,
+      );
+      runs.set(variant, [...(runs.get(variant) ?? []), result]);
+      // Every round's throughput, so the spread behind the reported median can be seen.
+      progress(
+        `${variant} at ${delayMs} ms: ${((result.sent * 1000) / result.elapsedMs).toFixed(1)} msg/s${of}`,
+      );
+    }
+  }
+  return names.map((variant) => medianRun(runs.get(variant) ?? []));
 }
 
 async function main(): Promise<void> {

@@ -7,7 +7,11 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { type BatchReport, createSqsEventSource } from '../../lib/local/sqs-event-source.ts';
+import {
+  type BatchReport,
+  createSqsEventSource,
+  type SqsLambdaHandler,
+} from '../../lib/local/sqs-event-source.ts';
 import { handlerEnv } from './variant-handler-env.ts';
 import {
   type ConsumeControl,
@@ -29,6 +33,17 @@ async function prepare(
   await handler({ Records: [] }, idleContext);
   const sqs = new SQSClient({ endpoint: input.sqsEndpoint, region: input.region });
 
+  // Lambda bills each invocation's duration rounded up to the millisecond.
+  let billedMs = 0;
+  const timed: SqsLambdaHandler = async (event, context) => {
+    const started = performance.now();
+    try {
+      return await handler(event, context);
+    } finally {
+      billedMs += Math.ceil(performance.now() - started);
+    }
+  };
+
   return ({ stop, progress }) =>
     new Promise<ConsumeResult>((resolve, reject) => {
       let sent = 0;
@@ -48,7 +63,7 @@ async function prepare(
       const source = createSqsEventSource({
         sqs,
         queueUrl: input.queueUrl,
-        handler,
+        handler: timed,
         batchSize: input.batch,
         waitTimeSeconds: 1,
         // One invocation at a time per instance, as in Lambda.
@@ -60,7 +75,7 @@ async function prepare(
       stop.addEventListener('abort', () => {
         void source.stop().then(() => {
           sqs.destroy();
-          if (!failure) resolve({ sent, batches });
+          if (!failure) resolve({ sent, batches, billedMs });
         });
       });
       source.start();

@@ -35,6 +35,8 @@ export interface ConsumeResult {
   sent: number;
   /** Non-empty batches the consumer handled (handler: invocations). */
   batches: number;
+  /** Sum of each batch's handling time, each rounded up to the ms, as Lambda bills; absent for (b). */
+  billedMs?: number;
 }
 
 /** Handed to a variant's consume loop. */
@@ -66,6 +68,31 @@ export type VariantReport =
 export type VariantCommand = { kind: 'go' } | { kind: 'stop' };
 
 export const VARIANT_INPUT_ENV = 'BENCH_VARIANT_INPUT';
+/** Where a variant writes the CPU profile of its timed window (`--cpu-prof DIR`). */
+export const CPU_PROFILE_DIR_ENV = 'BENCH_CPU_PROFILE_DIR';
+
+/**
+ * A V8 CPU profile of the timed window only (not the imports and set-up before it, which
+ * `node --cpu-prof` would include), written as `<dir>/<pid>.cpuprofile` for Chrome DevTools.
+ */
+async function startProfile(
+  dir: string | undefined,
+): Promise<{ stop(): Promise<void> } | undefined> {
+  if (!dir) return undefined;
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(`${dir}/${process.pid}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 /** The body every SQS message carries: a minimal, valid message of the project's contract. */
 export function benchMessageBody(index: number, mailbox: string): string {
@@ -117,6 +144,7 @@ export async function runVariantChild(
     await send({ kind: 'ready' });
     await started;
     if (stop.signal.aborted) return;
+    const profile = await startProfile(process.env[CPU_PROFILE_DIR_ENV]);
     const cpuBefore = process.cpuUsage();
     const startedAt = epochNow();
     let endedAt = startedAt;
@@ -128,6 +156,7 @@ export async function runVariantChild(
       },
     });
     const cpu = process.cpuUsage(cpuBefore);
+    await profile?.stop();
     await send({
       kind: 'done',
       ...result,

@@ -48,6 +48,8 @@ async function prepare(
     new Promise<ConsumeResult>((resolve, reject) => {
       let sent = 0;
       let batches = 0;
+      // What the batch handler would bill as a Lambda function (each batch rounded up to the ms).
+      let billedMs = 0;
       const consumer = Consumer.create({
         queueUrl: input.queueUrl,
         sqs,
@@ -55,9 +57,11 @@ async function prepare(
         waitTimeSeconds: 1,
         handleMessageBatch: async (messages: Message[]) => {
           batches += 1;
+          const started = performance.now();
           const results = await Promise.allSettled(
             messages.map((message) => transport.sendMail(toPeerMail(message.Body))),
           );
+          billedMs += Math.ceil(performance.now() - started);
           const failed = results.find((r) => r.status === 'rejected');
           // Every bench message is valid: a refused one is a breakage, not a statistic.
           if (failed) reject(failed.reason);
@@ -76,7 +80,7 @@ async function prepare(
         consumer.stop({ abort: true });
         transport.close();
         sqs.destroy();
-        resolve({ sent, batches });
+        resolve({ sent, batches, billedMs });
       });
       consumer.start();
     });

@@ -3,7 +3,7 @@
  * the sender cannot trust, stops the batch as a configuration error: nothing sent, nothing
  * dead-lettered, one ERROR line with the fix, and ConfigErrors counted.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTlsFaultServer, type TlsFault } from '../emulators/tls-fault-server.ts';
 import { mail, type SenderWorld, startSenderWorld } from './sender-world.ts';
 
@@ -12,27 +12,6 @@ beforeAll(async () => {
   world = await startSenderWorld();
 });
 afterAll(() => world.stop());
-
-/** Every JSON line the handler prints: log lines and EMF metric lines. */
-function captureJson() {
-  const lines: Record<string, unknown>[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n')) {
-      if (line.trim().startsWith('{')) lines.push(JSON.parse(line));
-    }
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation(capture),
-    vi.spyOn(process.stderr, 'write').mockImplementation(capture),
-  ];
-  return {
-    lines,
-    stop: () => {
-      for (const spy of spies) spy.mockRestore();
-    },
-  };
-}
 
 describe('sender end to end: TLS failures are configuration errors', () => {
   it.each<[TlsFault, RegExp]>([
@@ -56,7 +35,7 @@ describe('sender end to end: TLS failures are configuration errors', () => {
         );
         const ids = await world.enqueue(queueUrl, [mail('one'), mail('two'), mail('three')]);
         const source = world.eventSource(handler, queueUrl);
-        const out = captureJson();
+        const out = world.captureLogs();
         try {
           await source.runUntilIdle();
         } finally {
@@ -72,7 +51,7 @@ describe('sender end to end: TLS failures are configuration errors', () => {
         expect(errors[0]!.message).toMatch(wording);
         // Not a "Temporary failure" anywhere: no INFO line calls it one.
         expect(JSON.stringify(out.lines)).not.toContain('Temporary failure');
-        const configErrors = out.lines
+        const configErrors = out.json
           .filter((l) => l._aws !== undefined)
           .reduce((sum, l) => sum + Number(l.ConfigErrors ?? 0), 0);
         expect(configErrors).toBe(1);

@@ -75,8 +75,11 @@ export interface SenderWorld {
     extra?: (i: number) => Partial<SendMessageCommandInput>,
   ): Promise<string[]>;
   receiveAll(queueUrl: string): Promise<Message[]>;
-  /** Captures the handler's JSON log lines (stdout and stderr) until `stop()`. */
-  captureLogs(): { lines: LogLine[]; stop(): void };
+  /**
+   * Captures the handler's JSON log lines (stdout and stderr) until `stop()`; `json` also holds
+   * the lines that are not log lines (EMF metrics, when POWERTOOLS_METRICS_DISABLED is false).
+   */
+  captureLogs(): { lines: LogLine[]; json: Record<string, unknown>[]; stop(): void };
   stop(): Promise<void>;
 }
 
@@ -199,10 +202,12 @@ export async function startSenderWorld(
     },
     captureLogs() {
       const lines: LogLine[] = [];
+      const json: Record<string, unknown>[] = [];
       const capture = (chunk: string | Uint8Array) => {
         for (const line of String(chunk).split('\n')) {
           if (!line.trim().startsWith('{')) continue;
           const parsed = JSON.parse(line) as LogLine;
+          json.push(parsed);
           if (typeof parsed.level === 'string') lines.push(parsed);
         }
         return true;
@@ -213,6 +218,7 @@ export async function startSenderWorld(
       ];
       return {
         lines,
+        json,
         stop: () => {
           for (const spy of spies) spy.mockRestore();
         },

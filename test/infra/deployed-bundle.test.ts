@@ -66,6 +66,21 @@ describe('the deployed sender bundle', () => {
   });
 });
 
+describe('what the deployed sender bundle loads at initialisation', () => {
+  it('takes nodemailer from its CommonJS build and leaves the DynamoDB client to its first use', async () => {
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs.filter((f) => f.includes('nodemailer/'))).not.toEqual([]);
+    // The ES build imports node:http as an ES module, which makes Node load its fetch (undici).
+    expect(inputs.filter((f) => f.includes('nodemailer/dist/esm/'))).toEqual([]);
+    const { readFile } = await import('node:fs/promises');
+    const code = await readFile(bundle, 'utf8');
+    expect(code).not.toMatch(/\bfrom\s*"node:https?"/);
+    // An external package imported statically is loaded with the bundle, whatever uses it.
+    expect(code).not.toMatch(/\bfrom\s*"@aws-sdk\/client-dynamodb"/);
+    expect(code).toMatch(/import\("@aws-sdk\/client-dynamodb"\)/);
+  });
+});
+
 describe('the deployed sender bundle with a certificate credential', () => {
   const pki = loadTestPki();
   let entra: TokenEndpoint;

@@ -26,6 +26,7 @@ export async function synth(project: string, label: string) {
       HTTP_PROXY: 'http://127.0.0.1:9',
       HTTPS_PROXY: 'http://127.0.0.1:9',
       CDK_DISABLE_VERSION_CHECK: '1',
+      CDK_DISABLE_CLI_TELEMETRY: 'true',
     },
     [traps.dir],
   );

@@ -4,7 +4,8 @@
  * environment. At the end, the figures the tests recorded are printed.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -16,7 +17,7 @@ import {
   WORK_DIR_ENV,
 } from './package-fixture.ts';
 
-export function setup(): () => void {
+export function setup(): () => Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'o365-package-'));
   process.env[WORK_DIR_ENV] = work;
   prepareNodeBinaries();
@@ -40,11 +41,12 @@ export function setup(): () => void {
       `packed ${filename}: ${kB(size)} (${kB(unpackedSize)} unpacked, ${entryCount} files) in ${seconds} s, build included`,
     );
   }
-  return () => {
+  return async () => {
     const figures = join(work, 'figures');
     const lines = safeReaddir(figures).map((f) => readFileSync(join(figures, f), 'utf8').trim());
     if (lines.length > 0) console.log(`\npackaging figures\n  ${lines.sort().join('\n  ')}`);
-    if (!process.env.O365_PACKAGE_KEEP) rmSync(work, { recursive: true, force: true });
+    // Hundreds of MB of node_modules: removed without blocking, so the workers can end meanwhile.
+    if (!process.env.O365_PACKAGE_KEEP) await rm(work, { recursive: true, force: true });
   };
 }
 

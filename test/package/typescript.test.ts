@@ -96,8 +96,12 @@ export const construct = MailSender;
 `;
 
 let project: string;
-const tsc = (config: string) =>
-  run('npx', ['tsc', '-p', config], { cwd: project, env: consumerEnv(22) });
+/** The TypeScript `npm install typescript` gets (7.x), or the 5.x line this package is built with. */
+const tsc = (config: string, typescript: 'typescript' | 'typescript5' = 'typescript') =>
+  run('node', [join('node_modules', typescript, 'bin', 'tsc'), '-p', config], {
+    cwd: project,
+    env: consumerEnv(22),
+  });
 
 beforeAll(async () => {
   project = freshProject('typescript-app', { type: 'module' });
@@ -118,7 +122,14 @@ beforeAll(async () => {
   writeFileSync(join(project, 'tsconfig.cdk-exact.json'), config(['cdk.mts', 'cdk.cts']));
   await npmInstall(
     project,
-    [tarball(), 'typescript', '@types/node@22', 'aws-cdk-lib', 'constructs'],
+    [
+      tarball(),
+      'typescript',
+      'typescript5@npm:typescript@~5.9',
+      '@types/node@22',
+      'aws-cdk-lib',
+      'constructs',
+    ],
     consumerEnv(22),
   );
 });
@@ -127,6 +138,10 @@ describe('the package in a strict TypeScript project (module nodenext)', () => {
   it('type-checks the producer, the message contract and the JSON Schema, from ESM and CommonJS', async () => {
     const result = expectSuccess(await tsc('tsconfig.json'), 'tsc (producer entries)');
     recordFigure('strict type-check of the producer entries', `${result.seconds.toFixed(1)} s`);
+  });
+
+  it('type-checks them with TypeScript 5.9 too', async () => {
+    expectSuccess(await tsc('tsconfig.json', 'typescript5'), 'tsc 5.9 (producer entries)');
   });
 
   it('type-checks the CDK construct, from ESM and CommonJS (exactOptionalPropertyTypes off)', async () => {

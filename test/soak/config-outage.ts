@@ -129,6 +129,7 @@ export async function runConfigOutage(
         key,
         kind: 'good' as const,
         body: JSON.stringify({ id: key, to: ['reader@fabrikam.example'], subject: key, text: key }),
+        recipients: ['reader@fabrikam.example'],
       })),
     );
     o.log?.(`configuration outage: SMTP AUTH off for ${outageMs} ms, ${o.messages} messages`);

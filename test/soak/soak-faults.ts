@@ -15,6 +15,7 @@ export const FAULT_KINDS = [
   'stall-past-function-timeout',
   'token-endpoint-failure',
   'sandbox-killed-mid-batch',
+  'recipients-deferred',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -27,6 +28,7 @@ const FAULT_WEIGHTS: Record<FaultKind, number> = {
   'stall-past-function-timeout': 1,
   'token-endpoint-failure': 1,
   'sandbox-killed-mid-batch': 1,
+  'recipients-deferred': 2,
 };
 
 export interface FaultTimings {
@@ -35,9 +37,12 @@ export interface FaultTimings {
 }
 
 export interface FaultInjector {
-  counts: Record<FaultKind, number>;
+  /** Per kind the door can take (Graph has no per-recipient answers). */
+  counts: Partial<Record<FaultKind, number>>;
   /** Injects one random fault (the soak calls it after some of the accepted messages). */
   injectOne(): void;
+  /** Some kind has not been injected yet (the soak then injects more often, so a short run has all). */
+  readonly firstRoundPending: boolean;
 }
 
 export function createFaultInjector(
@@ -47,7 +52,9 @@ export function createFaultInjector(
   timings: FaultTimings,
   random: () => number,
 ): FaultInjector {
-  const counts = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  const deferRecipients = server.deferRecipients?.bind(server);
+  const kinds = FAULT_KINDS.filter((k) => k !== 'recipients-deferred' || deferRecipients);
+  const counts: Partial<Record<FaultKind, number>> = Object.fromEntries(kinds.map((k) => [k, 0]));
   const inject: Record<FaultKind, () => boolean> = {
     'temporary-reply': () => {
       server.temporaryReply();
@@ -86,16 +93,25 @@ export function createFaultInjector(
       victim?.kill();
       return victim !== undefined;
     },
+    // Some recipients of a message refused for now, the others take it: the message must reach
+    // the refused ones later, alone, and nobody twice.
+    'recipients-deferred': () => {
+      deferRecipients?.(random);
+      return deferRecipients !== undefined;
+    },
   };
-  const bag = FAULT_KINDS.flatMap((kind) => Array<FaultKind>(FAULT_WEIGHTS[kind]).fill(kind));
+  const bag = kinds.flatMap((kind) => Array<FaultKind>(FAULT_WEIGHTS[kind]).fill(kind));
   // Every kind once first (so even a short run exercises all of them), then drawn at random.
-  const firstRound: FaultKind[] = [...FAULT_KINDS];
+  const firstRound: FaultKind[] = [...kinds];
   return {
     counts,
+    get firstRoundPending() {
+      return firstRound.length > 0;
+    },
     injectOne() {
       const kind = firstRound[0] ?? bag[Math.floor(random() * bag.length)]!;
       if (!inject[kind]()) return;
-      counts[kind]++;
+      counts[kind] = (counts[kind] ?? 0) + 1;
       if (firstRound[0] === kind) firstRound.shift();
     },
   };

@@ -1,12 +1,15 @@
 /**
- * What a soak run proves, from what the servers saw: the SMTP or Graph emulator's accepted messages, the
- * DLQ's contents and the ledger writes seen by dynalite.
+ * What a soak run proves, from what the servers saw: the SMTP or Graph emulator's accepted messages
+ * (and whom each went to), the DLQ's contents and the ledger writes seen by dynalite.
  *
- * A duplicate is "inside the documented window" when every copy left the client (end of DATA)
- * before the ledger first recorded the id as sent: the server accepted a copy whose 250 never
- * became a ledger entry (the sandbox died after the 250, or the 250 never arrived). A copy sent
- * after the id was recorded would be a ledger bug, counted as "outside the window".
+ * Everything is counted per recipient: a message may reach its recipients in several copies (some
+ * refused for now get it later), so "sent twice" means some recipient got it twice. A duplicate is
+ * "inside the documented window" when every copy to that recipient left the client (end of DATA)
+ * before the ledger first recorded that recipient as served: the server accepted a copy whose 250
+ * never became a ledger entry (the sandbox died after the 250, or the 250 never arrived). A copy
+ * sent after that would be a ledger bug, counted as "outside the window".
  */
+import { ledgerKeyOf } from '../../lib/delivery/failure-recipients.ts';
 import type { ConfigOutageFigures } from './config-outage.ts';
 import type { SandboxStats } from './lambda-sandboxes.ts';
 import type { FaultKind } from './soak-faults.ts';
@@ -15,15 +18,35 @@ import type { SoakKind, SoakMessage } from './soak-messages.ts';
 export type DeadLetterClass = 'invalid' | 'rejected' | 'retries-exhausted';
 export type ExtraFault = 'killed-after-250' | 'died-before-ack';
 
+/** One copy the server accepted: when it finished at the client, and whom it went to. */
+export interface SoakDelivery {
+  at: number;
+  recipients: readonly string[];
+}
+
+/** What the ledger was told about one key of a mail id (`<id>` or `<id>/<digest>`). */
+export interface LedgerWrite {
+  key: string;
+  at: number;
+  /** `settle`: the verdict text (JSON), e.g. a split message's `accepted` recipients. */
+  verdict?: string;
+}
+
+/** One DLQ copy: its class, and the recipients it names (`FailureRecipients`; all when absent). */
+export interface DeadLetterCopy {
+  cls: DeadLetterClass;
+  recipients?: readonly string[];
+}
+
 export interface SoakObservations {
   messages: SoakMessage[];
-  /** Per mail id: when each accepted copy finished DATA at the client (server receivedAt). */
-  deliveries: Map<string, number[]>;
-  /** Per mail id: when the ledger was asked to record it as sent. */
-  completes: Map<string, number[]>;
-  /** Per mail id: the class of each DLQ copy. */
-  deadLetters: Map<string, DeadLetterClass[]>;
-  faults: Record<FaultKind | ExtraFault, number>;
+  /** Per mail id: each accepted copy. */
+  deliveries: Map<string, SoakDelivery[]>;
+  /** Per mail id: the ledger's `complete` (no verdict) and `settle` writes, in order. */
+  ledgerWrites: Map<string, LedgerWrite[]>;
+  /** Per mail id: each DLQ copy. */
+  deadLetters: Map<string, DeadLetterCopy[]>;
+  faults: Partial<Record<FaultKind | ExtraFault, number>>;
   sandboxes: SandboxStats;
   serverRateLimited: number;
   recordsInvoked: number;
@@ -53,6 +76,12 @@ export interface SoakFigures {
   /** Good mail dead-lettered by the redrive policy and never sent. */
   goodRetriesExhausted: number;
   lost: string[];
+  /**
+   * `<id> <recipient>` for every recipient that neither got the message nor is named by a dead
+   * letter: a recipient the server refused for now and nobody sent it to later.
+   */
+  recipientsDropped: string[];
+  /** Messages that some recipient got more than once. */
   sentTwice: number;
   sentTwiceInWindow: number;
   sentTwiceOutsideWindow: string[];
@@ -64,7 +93,7 @@ export interface SoakFigures {
   deadLetteredTwice: number;
   drainSeconds: number;
   drained: boolean;
-  faults: Record<FaultKind | ExtraFault, number>;
+  faults: Partial<Record<FaultKind | ExtraFault, number>>;
   sandboxes: SandboxStats;
   serverRateLimited: number;
   receivesPerMessage: number;
@@ -82,6 +111,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     'invalid-json': 0,
     'invalid-contract': 0,
     rejected: 0,
+    'partly-rejected': 0,
   };
   const deadLettered: Record<DeadLetterClass, number> = {
     invalid: 0,
@@ -90,6 +120,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
   };
   const misrouted: string[] = [];
   const lost: string[] = [];
+  const dropped: string[] = [];
   const outside: string[] = [];
   let inWindow = 0;
   let sentTwice = 0;
@@ -100,22 +131,36 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     byKind[m.kind]++;
     const copies = o.deliveries.get(m.key) ?? [];
     const dead = o.deadLetters.get(m.key) ?? [];
-    if (dead.length > 0) deadLettered[dead[0]!]++;
-    if (dead.length > 1) deadLetteredTwice++;
+    if (dead.length > 0) deadLettered[dead[0]!.cls]++;
+    if (namedTwice(dead, m.recipients)) deadLetteredTwice++;
     if (copies.length === 0 && dead.length === 0) lost.push(m.key);
+    const received = receivedBy(copies);
+    const named = new Set(dead.flatMap((d) => d.recipients ?? m.recipients));
+    for (const r of m.recipients) {
+      if (!received.has(r) && !named.has(r)) dropped.push(`${m.key} ${r}`);
+    }
     const good = m.kind === 'good';
-    const wrongClass = good && dead.some((cls) => cls !== 'retries-exhausted');
-    if (wrongClass || (!good && copies.length > 0)) misrouted.push(`${m.key} (${m.kind})`);
+    const sendable = good || m.kind === 'partly-rejected';
+    const wrongClass = sendable && dead.some((d) => d.cls === 'invalid');
+    const wrongGood = good && dead.some((d) => d.cls === 'rejected');
+    if (wrongClass || wrongGood || (!sendable && copies.length > 0)) {
+      misrouted.push(`${m.key} (${m.kind})`);
+    }
     if (good && copies.length === 0 && dead.length > 0) goodRetriesExhausted++;
-    if (copies.length > 0 && !o.completes.has(m.key)) unrecorded.push(m.key);
-    if (copies.length > 1) {
+    const recordedAt = recordTimes(m, o.ledgerWrites.get(m.key) ?? []);
+    if ([...received.keys()].some((r) => !recordedAt.has(r))) unrecorded.push(m.key);
+    const twice = [...received].filter(([, at]) => at.length > 1);
+    if (twice.length > 0) {
       sentTwice++;
-      const recorded = Math.min(...(o.completes.get(m.key) ?? [Number.POSITIVE_INFINITY]));
-      if (copies.every((at) => at <= recorded)) inWindow++;
+      const window = twice.every(([r, at]) => at.every((t) => t <= (recordedAt.get(r) ?? 0)));
+      if (window) inWindow++;
       else outside.push(m.key);
     }
   }
-  const sent = [...o.deliveries.values()].filter((c) => c.length > 0).length;
+  const sentKeys = o.messages.filter(
+    (m) => m.kind === 'good' && (o.deliveries.get(m.key)?.length ?? 0) > 0,
+  );
+  const sent = sentKeys.length;
   return {
     messages: o.messages.length,
     byKind,
@@ -125,6 +170,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     misrouted,
     goodRetriesExhausted,
     lost,
+    recipientsDropped: dropped,
     sentTwice,
     sentTwiceInWindow: inWindow,
     sentTwiceOutsideWindow: outside,
@@ -144,6 +190,69 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     pauses: o.pauses ?? 0,
     ...(o.configOutage && { configOutage: o.configOutage }),
   };
+}
+
+/** Per recipient (lower case): when each copy it got finished at the client. */
+function receivedBy(copies: readonly SoakDelivery[]): Map<string, number[]> {
+  const byRecipient = new Map<string, number[]>();
+  for (const copy of copies) {
+    for (const r of copy.recipients) {
+      const key = r.toLowerCase();
+      byRecipient.set(key, [...(byRecipient.get(key) ?? []), copy.at]);
+    }
+  }
+  return byRecipient;
+}
+
+/** True when some recipient is named by more than one dead letter (a repeated DLQ move). */
+function namedTwice(dead: readonly DeadLetterCopy[], all: readonly string[]): boolean {
+  const seen = new Set<string>();
+  for (const d of dead) {
+    for (const r of d.recipients ?? all) {
+      if (seen.has(r)) return true;
+      seen.add(r);
+    }
+  }
+  return false;
+}
+
+/**
+ * When the ledger first knew each recipient had the message. A `complete` covers the recipients
+ * its key stands for (the whole message for `<id>`, the narrowed set for `<id>/<digest>`), unless
+ * the key first held a split verdict, whose `accepted` recipients it then covers; a `settle` of a
+ * split verdict covers its `accepted` recipients at once.
+ */
+function recordTimes(m: SoakMessage, writes: readonly LedgerWrite[]): Map<string, number> {
+  const keyRecipients = new Map<string, readonly string[]>([[m.key, m.recipients]]);
+  for (const subset of subsets(m.recipients)) keyRecipients.set(ledgerKeyOf(m.key, subset), subset);
+  const splitAccepted = new Map<string, string[]>();
+  const recorded = new Map<string, number>();
+  const cover = (recipients: readonly string[], at: number) => {
+    for (const r of recipients) {
+      const key = r.toLowerCase();
+      recorded.set(key, Math.min(at, recorded.get(key) ?? Number.POSITIVE_INFINITY));
+    }
+  };
+  for (const w of [...writes].sort((a, b) => a.at - b.at)) {
+    if (w.verdict === undefined) {
+      cover(splitAccepted.get(w.key) ?? keyRecipients.get(w.key) ?? [], w.at);
+      continue;
+    }
+    const verdict = JSON.parse(w.verdict) as { kind: string; accepted?: string[] };
+    if (verdict.kind !== 'partial') continue;
+    splitAccepted.set(w.key, verdict.accepted ?? []);
+    cover(verdict.accepted ?? [], w.at);
+  }
+  return recorded;
+}
+
+/** Every non-empty subset (the recipient sets a narrowed copy can be for). */
+function subsets(items: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let mask = 1; mask < 1 << items.length; mask++) {
+    out.push(items.filter((_, i) => mask & (1 << i)));
+  }
+  return out;
 }
 
 function round2(n: number): number {
@@ -167,9 +276,10 @@ export function soakTable(f: SoakFigures): Record<string, string | number> {
     'dead-lettered: retries exhausted': f.deadLettered['retries-exhausted'],
     'dead-lettered twice': f.deadLetteredTwice,
     lost: f.lost.length,
+    'recipients dropped': f.recipientsDropped.length,
     'good mail dead-lettered after maxReceiveCount': f.goodRetriesExhausted,
     'misrouted (wrong DLQ class, bad mail sent)': f.misrouted.length,
-    'sent twice': f.sentTwice,
+    'sent twice (to some recipient)': f.sentTwice,
     'sent twice, inside the documented window': f.sentTwiceInWindow,
     'sent twice, outside the window': f.sentTwiceOutsideWindow.length,
     'sent but never recorded by the ledger': f.sentUnrecorded.length,

@@ -8,13 +8,24 @@ import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 /** A recipient the SMTP emulator refuses with a permanent `550 5.1.10`. */
 export const SOAK_UNKNOWN_RECIPIENT = 'nobody@fabrikam.example';
 
-export type SoakKind = 'good' | 'invalid-json' | 'invalid-contract' | 'rejected';
+/**
+ * `partly-rejected`: two readers and the refused recipient; the readers must get it and the refused
+ * one be named by a dead letter (over SMTP; Graph refuses such a message whole).
+ */
+export type SoakKind =
+  | 'good'
+  | 'invalid-json'
+  | 'invalid-contract'
+  | 'rejected'
+  | 'partly-rejected';
 
 export interface SoakMessage {
   /** The mail `id`; also written into bodies that are not JSON, so a dead letter maps back. */
   key: string;
   kind: SoakKind;
   body: string;
+  /** Whom it is addressed to (lower case), whatever became of the body. */
+  recipients: string[];
 }
 
 /** Deterministic pseudo-random numbers (mulberry32), so a run can be repeated. */
@@ -29,32 +40,43 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** `count` messages: ~3 % invalid JSON, ~3 % breaking the contract, ~4 % refused for good. */
+/**
+ * `count` messages: ~3 % invalid JSON, ~3 % breaking the contract, ~4 % refused for good, ~3 % with
+ * one recipient refused for good among readers.
+ */
 export function soakMessages(count: number, random: () => number): SoakMessage[] {
   return Array.from({ length: count }, (_, i) => {
     const id = `soak-${String(i + 1).padStart(5, '0')}`;
     const roll = random();
+    // Three recipients: three RCPT replies a slow server can stall or a fault can defer.
+    const readers = [0, 1, 2].map((r) => `reader-${(i + r) % 97}@fabrikam.example`);
     const mail = {
       id,
-      // Three recipients: three RCPT replies a slow server can stall.
-      to: [0, 1, 2].map((r) => `reader-${(i + r) % 97}@fabrikam.example`),
+      to: readers,
       subject: `Soak message ${id}`,
       text: `Body of ${id}.`,
       tags: { soak: 'true' },
     };
-    if (roll < 0.03) return { key: id, kind: 'invalid-json', body: `{"id":"${id}", not json` };
+    const of = (kind: SoakKind, body: string, recipients = readers): SoakMessage => ({
+      key: id,
+      kind,
+      body,
+      recipients,
+    });
+    if (roll < 0.03) return of('invalid-json', `{"id":"${id}", not json`);
     if (roll < 0.06) {
       const { subject: _drop, ...broken } = mail;
-      return { key: id, kind: 'invalid-contract', body: JSON.stringify(broken) };
+      return of('invalid-contract', JSON.stringify(broken));
     }
     if (roll < 0.1) {
-      return {
-        key: id,
-        kind: 'rejected',
-        body: JSON.stringify({ ...mail, to: [SOAK_UNKNOWN_RECIPIENT] }),
-      };
+      const to = [SOAK_UNKNOWN_RECIPIENT];
+      return of('rejected', JSON.stringify({ ...mail, to }), to);
     }
-    return { key: id, kind: 'good', body: JSON.stringify(mail) };
+    if (roll < 0.13) {
+      const to = [...readers.slice(0, 2), SOAK_UNKNOWN_RECIPIENT];
+      return of('partly-rejected', JSON.stringify({ ...mail, to }), to);
+    }
+    return of('good', JSON.stringify(mail));
   });
 }
 

@@ -24,7 +24,10 @@ import {
 import { createFaultInjector } from './soak-faults.ts';
 import {
   type DeadLetterClass,
+  type DeadLetterCopy,
   type ExtraFault,
+  type LedgerWrite,
+  type SoakDelivery,
   type SoakFigures,
   soakFigures,
 } from './soak-figures.ts';
@@ -107,7 +110,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     ...options,
   };
   const random = seededRandom(o.seed);
-  const completes = new Map<string, number[]>();
+  const ledgerWrites = new Map<string, LedgerWrite[]>();
   const dynamoCalls = { ledger: 0, rate: 0 };
   const world = await startMailWorld({
     ...o,
@@ -115,8 +118,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       if (input.TableName === RATE_TABLE) dynamoCalls.rate++;
       if (input.TableName !== LEDGER_TABLE) return;
       dynamoCalls.ledger++;
-      const id = (input.Key as { id?: { S?: string } } | undefined)?.id?.S;
-      if (operation === 'UpdateItem' && id) push(completes, id, Date.now());
+      const key = (input.Key as { id?: { S?: string } } | undefined)?.id?.S;
+      if (operation !== 'UpdateItem' || !key) return;
+      // complete sets status sent; settle keeps a verdict (the split's accepted recipients).
+      const values = input.ExpressionAttributeValues as Record<string, { S?: string }> | undefined;
+      const verdict = values?.[':text']?.S;
+      const write: LedgerWrite = { key, at: Date.now(), ...(verdict !== undefined && { verdict }) };
+      push(ledgerWrites, key.split('/')[0]!, write);
     },
   });
   const { sqs, server, token, queueUrl, dlqUrl } = world;
@@ -162,7 +170,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     const keyOfMessageId = new Map(
       messages.map((m) => [stableMessageId(m.key, WORLD_SENDER), m.key]),
     );
-    const deliveries = new Map<string, number[]>();
+    const deliveries = new Map<string, SoakDelivery[]>();
     // Faults follow the traffic: injected after accepted messages, so a run that stalls is not
     // buried under faults nobody consumes.
     const faults = createFaultInjector(server.faults, token, sandboxes, o, random);
@@ -180,8 +188,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
           const received = server.accepted[seen]!;
           const key =
             keyOfMessageId.get(received.messageId ?? '') ?? `unknown ${received.messageId}`;
-          push(deliveries, key, received.receivedAt.getTime());
-          if (random() < o.faultRate) faults.injectOne();
+          push(deliveries, key, {
+            at: received.receivedAt.getTime(),
+            recipients: server.recipientsOf(seen),
+          });
+          // Every fourth accepted message until each kind ran once, so a short run (and a door
+          // that accepts fewer messages) still has all of them; then at the fault rate.
+          if ((faults.firstRoundPending && seen % 4 === 0) || random() < o.faultRate) {
+            faults.injectOne();
+          }
           // The 25th accepted message always kills its sandbox, so even a short run has one.
           if (seen === 24 || random() < o.killAfter250Rate) {
             const victim = sandboxes
@@ -233,7 +248,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       configOutage: outage,
       messages,
       deliveries,
-      completes,
+      ledgerWrites,
       deadLetters: await readDeadLetters(sqs.client, dlqUrl, messages),
       faults: { ...faults.counts, ...extra },
       sandboxes: { ...sandboxes.stats },
@@ -287,9 +302,9 @@ async function readDeadLetters(
   sqs: SQSClient,
   dlqUrl: string,
   messages: { key: string; body: string }[],
-): Promise<Map<string, DeadLetterClass[]>> {
+): Promise<Map<string, DeadLetterCopy[]>> {
   const keyOfBody = new Map(messages.map((m) => [m.body, m.key]));
-  const result = new Map<string, DeadLetterClass[]>();
+  const result = new Map<string, DeadLetterCopy[]>();
   for (;;) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -306,7 +321,13 @@ async function readDeadLetters(
         failureClass === 'invalid' || failureClass === 'rejected'
           ? failureClass
           : 'retries-exhausted';
-      push(result, keyOfBody.get(m.Body ?? '') ?? `unknown ${m.MessageId}`, cls);
+      const named = m.MessageAttributes?.FailureRecipients?.StringValue;
+      push(result, keyOfBody.get(m.Body ?? '') ?? `unknown ${m.MessageId}`, {
+        cls,
+        ...(named !== undefined && {
+          recipients: named.split(',').map((r) => r.trim().toLowerCase()),
+        }),
+      });
     }
   }
 }

@@ -11,8 +11,10 @@ export type SoakTransport = 'smtp' | 'graph';
 
 export interface SoakServer {
   transport: SoakTransport;
-  /** Accepted messages in order (250 after DATA, or 202). */
+  /** Accepted messages in order (250 after DATA, or 202), with the recipients each went to. */
   readonly accepted: readonly { messageId?: string; receivedAt: Date }[];
+  /** The recipients the `i`-th accepted message went to (SMTP: its envelope). */
+  recipientsOf(i: number): readonly string[];
   /** Resolves once at least `n` messages were accepted; rejects after `timeoutMs`. */
   waitForAccepted(n: number, timeoutMs: number): Promise<unknown>;
   /** Refuses messages to `address` for good (SMTP `550 5.1.10`, Graph `400 ErrorInvalidRecipients`). */
@@ -37,12 +39,19 @@ export interface SoakServerFaults {
   stallAfterAccepting(ms: number): void;
   /** A slow-server episode: the next answers each take `ms`, before anything is accepted. */
   slowEpisode(ms: number): void;
+  /**
+   * A temporary refusal of some recipients of one message while the others take it (SMTP
+   * `450 4.2.1` for one, or `452 4.5.3` for two); absent where the door cannot tell recipients
+   * apart (Graph takes or refuses a message whole).
+   */
+  deferRecipients?(random: () => number): void;
 }
 
 export function smtpSoakServer(smtp: Office365Smtp): SoakServer {
   return {
     transport: 'smtp',
     accepted: smtp.messages,
+    recipientsOf: (i) => smtp.messages[i]?.envelope.to ?? [],
     waitForAccepted: (n, timeoutMs) => smtp.waitForMessages(n, timeoutMs),
     rejectRecipient: (address) =>
       smtp.rejectRecipient(
@@ -73,6 +82,10 @@ export function smtpSoakServer(smtp: Office365Smtp): SoakServer {
         smtp.stallNext('mail', ms, 4);
         smtp.stallNext('rcpt', ms, 12);
       },
+      deferRecipients: (random) =>
+        random() < 0.5
+          ? smtp.failNext('rcpt', '450 4.2.1 Mailbox temporarily unavailable, try again later')
+          : smtp.failNext('rcpt', '452 4.5.3 Too many recipients', 2),
     },
   };
 }
@@ -81,6 +94,7 @@ export function graphSoakServer(graph: GraphEmulator): SoakServer {
   return {
     transport: 'graph',
     accepted: graph.messages,
+    recipientsOf: (i) => graph.messages[i]?.recipients ?? [],
     waitForAccepted: (n, timeoutMs) => graph.waitForMessages(n, timeoutMs),
     rejectRecipient: (address) => graph.rejectRecipient(address),
     get throttled() {

@@ -20,6 +20,7 @@ const CI_SIZE: Partial<SoakOptions> = {
 function expectEveryMessageAccountedFor(figures: SoakFigures): void {
   expect(figures.drained).toBe(true);
   expect(figures.lost).toEqual([]);
+  expect(figures.recipientsDropped).toEqual([]);
   expect(figures.sentTwiceOutsideWindow).toEqual([]);
   expect(figures.sentUnrecorded).toEqual([]);
   expect(figures.misrouted).toEqual([]);
@@ -28,7 +29,11 @@ function expectEveryMessageAccountedFor(figures: SoakFigures): void {
   expect(figures.deadLettered.invalid).toBe(
     figures.byKind['invalid-json'] + figures.byKind['invalid-contract'],
   );
-  expect(figures.deadLettered.rejected).toBe(figures.byKind.rejected);
+  // A message with one recipient refused for good among readers is dead-lettered for that one
+  // (SMTP), or whole (Graph refuses it whole): one dead letter either way.
+  expect(figures.deadLettered.rejected).toBe(
+    figures.byKind.rejected + figures.byKind['partly-rejected'],
+  );
   for (const [kind, count] of Object.entries(figures.faults)) {
     expect(count, `${kind} injected`).toBeGreaterThan(0);
   }
@@ -60,7 +65,10 @@ describe('fault-injection soak', () => {
     const figures = await runSoak({
       ...CI_SIZE,
       transport: 'graph',
-      messages: Number(process.env.SOAK_MESSAGES ?? 100),
+      messages: Number(process.env.SOAK_MESSAGES ?? 150),
+      // Graph drains faster than SMTP, so fewer messages are in flight when a fault is drawn:
+      // a higher rate keeps every kind injected at CI size (about 16 draws for 7 kinds).
+      faultRate: 0.12,
     });
     console.table(soakTable(figures));
     // Graph may throttle on its own (a request of a killed sandbox still counts against the

@@ -1,4 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDbSender, lazyDynamoDbClient } from '../dynamodb-sdk.ts';
 import { envInteger } from '../ledger/env-number.ts';
 import { type BreakerStore, queueNameOf } from './breaker-state.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
@@ -22,7 +22,7 @@ export const DEFAULT_OUTAGE_SECONDS = 60;
  */
 export function breakerFromEnv(
   env: NodeJS.ProcessEnv,
-  client?: DynamoDBClient,
+  client?: DynamoDbSender,
 ): { ok: true; breaker?: CircuitBreaker } | { ok: false; problems: string[] } {
   const problems: string[] = [];
   const mode = env.MAIL_BREAKER?.trim().toLowerCase() || 'on';
@@ -56,12 +56,12 @@ export function breakerFromEnv(
 export function breakerStoreFromEnv(
   env: NodeJS.ProcessEnv,
   queueName: string,
-  client?: DynamoDBClient,
+  client?: DynamoDbSender,
 ): BreakerStore | undefined {
   const tableName = env.MAIL_STATE_TABLE?.trim();
   if (tableName) {
     return new DynamoDbBreakerStore({
-      client: client ?? new DynamoDBClient({}),
+      client: client ?? lazyDynamoDbClient(),
       tableName,
       queueName,
     });

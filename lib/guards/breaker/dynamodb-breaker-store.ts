@@ -1,9 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { type DynamoDbSender, dynamoDbSdk, isConditionalCheckFailed } from '../dynamodb-sdk.ts';
 import type { BreakerState, BreakerStore, PauseCause, PauseReason } from './breaker-state.ts';
 
 /**
@@ -13,11 +9,11 @@ import type { BreakerState, BreakerStore, PauseCause, PauseReason } from './brea
  * The item never expires: a pause lasts until a probe or a person resumes it.
  */
 export class DynamoDbBreakerStore implements BreakerStore {
-  readonly #client: DynamoDBClient;
+  readonly #client: DynamoDbSender;
   readonly #table: string;
   readonly #key: string;
 
-  constructor(options: { client: DynamoDBClient; tableName: string; queueName: string }) {
+  constructor(options: { client: DynamoDbSender; tableName: string; queueName: string }) {
     this.#client = options.client;
     this.#table = options.tableName;
     this.#key = `breaker#${options.queueName}`;
@@ -25,7 +21,7 @@ export class DynamoDbBreakerStore implements BreakerStore {
 
   async read(): Promise<BreakerState> {
     const { Item } = await this.#client.send(
-      new GetItemCommand({
+      new (await dynamoDbSdk()).GetItemCommand({
         TableName: this.#table,
         Key: { id: { S: this.#key } },
         ConsistentRead: true,
@@ -74,17 +70,21 @@ export class DynamoDbBreakerStore implements BreakerStore {
 
   async #conditional(
     update: Pick<
-      ConstructorParameters<typeof UpdateItemCommand>[0],
+      UpdateItemCommandInput,
       'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
     >,
   ): Promise<boolean> {
     try {
       await this.#client.send(
-        new UpdateItemCommand({ TableName: this.#table, Key: { id: { S: this.#key } }, ...update }),
+        new (await dynamoDbSdk()).UpdateItemCommand({
+          TableName: this.#table,
+          Key: { id: { S: this.#key } },
+          ...update,
+        }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

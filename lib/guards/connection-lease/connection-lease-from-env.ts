@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConnectionLease } from '../../types.ts';
+import { type DynamoDbSender, lazyDynamoDbClient } from '../dynamodb-sdk.ts';
 import { envInteger } from '../ledger/env-number.ts';
 import { DynamoDbConnectionLease } from './dynamodb-connection-lease.ts';
 
@@ -16,7 +16,7 @@ import { DynamoDbConnectionLease } from './dynamodb-connection-lease.ts';
  */
 export function connectionLeaseFromEnv(
   env: NodeJS.ProcessEnv,
-  client?: DynamoDBClient,
+  client?: DynamoDbSender,
 ): { ok: true; lease?: ConnectionLease } | { ok: false; problems: string[] } {
   const tableName = env.MAIL_STATE_TABLE?.trim();
   const problems: string[] = [];
@@ -28,7 +28,7 @@ export function connectionLeaseFromEnv(
   return {
     ok: true,
     lease: new DynamoDbConnectionLease({
-      client: client ?? new DynamoDBClient({}),
+      client: client ?? lazyDynamoDbClient(),
       tableName,
       maxConnections,
       inUseSeconds,

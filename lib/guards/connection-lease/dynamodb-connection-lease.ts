@@ -1,12 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ConnectionLease, LeaseGrant } from '../../types.ts';
+import { type DynamoDbSender, dynamoDbSdk, isConditionalCheckFailed } from '../dynamodb-sdk.ts';
 
 /*
  * One item per sending mailbox (`id = "lease#<mailbox>"`; `#` cannot occur in a message id, so it
@@ -23,7 +18,7 @@ import type { ConnectionLease, LeaseGrant } from '../../types.ts';
 
 /** Options of {@link DynamoDbConnectionLease}. */
 export interface DynamoDbConnectionLeaseOptions {
-  client: DynamoDBClient;
+  client: DynamoDbSender;
   tableName: string;
   /**
    * Connections per mailbox across every holder (Exchange Online allows 3).
@@ -63,7 +58,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
   readonly maxConnections: number;
   /** DynamoDB calls made, for the soak's measurements. */
   calls = 0;
-  readonly #client: DynamoDBClient;
+  readonly #client: DynamoDbSender;
   readonly #table: string;
   readonly #pollMs: number;
   readonly #now: () => number;
@@ -121,7 +116,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     try {
       const { Attributes } = await this.#client.send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: keyOf(mailbox) } },
           UpdateExpression: 'SET holders.#h = :until, expiresAt = :ttl ADD version :one',
@@ -139,7 +134,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
       );
       return { ok: true, wanted: Number(Attributes?.wantedUntil?.N ?? 0) > now };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { ok: false, wanted: false };
+      if (isConditionalCheckFailed(error)) return { ok: false, wanted: false };
       throw error;
     }
   }
@@ -148,7 +143,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     try {
       await this.#client.send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: keyOf(mailbox) } },
           UpdateExpression: 'REMOVE holders.#h ADD version :one',
@@ -159,14 +154,18 @@ export class DynamoDbConnectionLease implements ConnectionLease {
       );
     } catch (error) {
       // Already gone: lapsed and pruned by a taker.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
   async #read(key: string): Promise<LeaseItem> {
     this.calls++;
     const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: { id: { S: key } }, ConsistentRead: true }),
+      new (await dynamoDbSdk()).GetItemCommand({
+        TableName: this.#table,
+        Key: { id: { S: key } },
+        ConsistentRead: true,
+      }),
     );
     return {
       holders: new Map(Object.entries(Item?.holders?.M ?? {}).map(([id, v]) => [id, Number(v.N)])),
@@ -180,7 +179,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     try {
       // An update, not a put: a waiter's `wantedUntil` written meanwhile stays.
       await this.#client.send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: key } },
           UpdateExpression: 'SET holders = :holders, version = :next, expiresAt = :ttl',
@@ -195,7 +194,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
@@ -205,7 +204,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     this.calls++;
     await this.#client
       .send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: key } },
           UpdateExpression: 'SET wantedUntil = :until',
@@ -214,7 +213,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
         }),
       )
       .catch((error: unknown) => {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       });
   }
 }

@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ConnectionLease, DeliveryLedger, SendRateLimiter } from '../../types.ts';
 import { connectionLeaseFromEnv } from '../connection-lease/connection-lease-from-env.ts';
+import { type DynamoDbSender, lazyDynamoDbClient } from '../dynamodb-sdk.ts';
 import { rateLimiterFromEnv } from '../rate-limit/rate-limiter-from-env.ts';
 import { deliveryLedgerFromEnv } from './ledger-from-env.ts';
 
@@ -17,9 +17,9 @@ export function deliveryGuardsFromEnv(env: NodeJS.ProcessEnv):
       connectionLease?: ConnectionLease;
     }
   | { ok: false; problems: string[] } {
-  let client: DynamoDBClient | undefined;
+  let client: DynamoDbSender | undefined;
   const shared = () => {
-    client ??= new DynamoDBClient({});
+    client ??= lazyDynamoDbClient();
     return client;
   };
   const ledger = deliveryLedgerFromEnv(env, env.MAIL_LEDGER_TABLE?.trim() ? shared() : undefined);

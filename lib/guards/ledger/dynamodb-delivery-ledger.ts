@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DeliveryLedger, LedgerClaim } from '../../types.ts';
+import { type DynamoDbSender, dynamoDbSdk, isConditionalCheckFailed } from '../dynamodb-sdk.ts';
 
 /*
  * Why a conditional-write table of our own and not Powertools `makeIdempotent`:
@@ -27,7 +20,7 @@ import type { DeliveryLedger, LedgerClaim } from '../../types.ts';
 
 /** Options of {@link DynamoDbDeliveryLedger}. */
 export interface DynamoDbDeliveryLedgerOptions {
-  client: DynamoDBClient;
+  client: DynamoDbSender;
   tableName: string;
   /**
    * How long a claim protects a send in progress. A crashed attempt's message is sent again only
@@ -57,7 +50,7 @@ const VERDICT = 'verdict';
  * Expiry is checked in the conditions, not left to TTL deletion (which runs up to days late).
  */
 export class DynamoDbDeliveryLedger implements DeliveryLedger {
-  #client: DynamoDBClient;
+  #client: DynamoDbSender;
   #table: string;
   #inProgressMs: number;
   #sentTtlSeconds: number;
@@ -90,38 +83,32 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   async complete(id: string): Promise<void> {
     // Unconditional: the server accepted the message, so "sent" is the truth even if our claim
     // expired meanwhile and another attempt holds it (that attempt is the documented duplicate window).
-    const now = this.#now();
-    await this.#client.send(
-      new UpdateItemCommand({
-        TableName: this.#table,
-        Key: { id: { S: id } },
-        UpdateExpression:
-          'SET #status = :sent, sentAt = :now, expiresAt = :expiresAt REMOVE inProgressExpiry, claimToken',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':sent': { S: SENT },
-          ':now': { N: String(now) },
-          ':expiresAt': { N: String(Math.ceil(now / 1000) + this.#sentTtlSeconds) },
-        },
-      }),
-    );
-    this.#tokens.delete(id);
+    await this.#close(id, SENT);
   }
 
   async settle(id: string, verdict: string): Promise<void> {
+    await this.#close(id, VERDICT, verdict);
+  }
+
+  /** Ends a claim: the item is `sent`, or holds a verdict; either is remembered for the sent TTL. */
+  async #close(id: string, status: typeof SENT | typeof VERDICT, verdict?: string): Promise<void> {
     const now = this.#now();
+    const at = status === SENT ? 'sentAt' : 'settledAt';
+    const set = ['#status = :status', `${at} = :now`, 'expiresAt = :expiresAt'];
+    const remove = ['inProgressExpiry', 'claimToken'];
+    if (verdict === undefined) remove.push('verdict');
+    else set.push('verdict = :text');
     await this.#client.send(
-      new UpdateItemCommand({
+      new (await dynamoDbSdk()).UpdateItemCommand({
         TableName: this.#table,
         Key: { id: { S: id } },
-        UpdateExpression:
-          'SET #status = :verdict, verdict = :text, settledAt = :now, expiresAt = :expiresAt REMOVE inProgressExpiry, claimToken',
+        UpdateExpression: `SET ${set.join(', ')} REMOVE ${remove.join(', ')}`,
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: {
-          ':verdict': { S: VERDICT },
-          ':text': { S: verdict },
+          ':status': { S: status },
           ':now': { N: String(now) },
           ':expiresAt': { N: String(Math.ceil(now / 1000) + this.#sentTtlSeconds) },
+          ...(verdict !== undefined && { ':text': { S: verdict } }),
         },
       }),
     );
@@ -141,7 +128,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
           };
     try {
       await this.#client.send(
-        new DeleteItemCommand({
+        new (await dynamoDbSdk()).DeleteItemCommand({
           TableName: this.#table,
           Key: { id: { S: id } },
           ConditionExpression: condition.expression,
@@ -151,7 +138,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       );
     } catch (error) {
       // Someone else owns the record now (our claim expired and was taken over, or it was sent).
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
@@ -160,7 +147,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
     const inProgressExpiry = now + this.#inProgressMs;
     try {
       await this.#client.send(
-        new PutItemCommand({
+        new (await dynamoDbSdk()).PutItemCommand({
           TableName: this.#table,
           Item: {
             id: { S: id },
@@ -187,7 +174,7 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }
@@ -195,7 +182,11 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
   /** The live state of `id`, or undefined when there is none (absent or expired). */
   async #read(id: string): Promise<Exclude<LedgerClaim, 'claimed'> | undefined> {
     const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: { id: { S: id } }, ConsistentRead: true }),
+      new (await dynamoDbSdk()).GetItemCommand({
+        TableName: this.#table,
+        Key: { id: { S: id } },
+        ConsistentRead: true,
+      }),
     );
     if (!Item) return undefined;
     const now = this.#now();

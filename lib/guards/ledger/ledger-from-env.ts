@@ -1,5 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeliveryLedger } from '../../types.ts';
+import { type DynamoDbSender, lazyDynamoDbClient } from '../dynamodb-sdk.ts';
 import { DynamoDbDeliveryLedger } from './dynamodb-delivery-ledger.ts';
 import { envInteger } from './env-number.ts';
 
@@ -12,7 +12,7 @@ import { envInteger } from './env-number.ts';
  */
 export function deliveryLedgerFromEnv(
   env: NodeJS.ProcessEnv,
-  client?: DynamoDBClient,
+  client?: DynamoDbSender,
 ): { ok: true; ledger?: DeliveryLedger } | { ok: false; problems: string[] } {
   const tableName = env.MAIL_LEDGER_TABLE?.trim();
   if (!tableName) return { ok: true };
@@ -23,7 +23,7 @@ export function deliveryLedgerFromEnv(
   return {
     ok: true,
     ledger: new DynamoDbDeliveryLedger({
-      client: client ?? new DynamoDBClient({}),
+      client: client ?? lazyDynamoDbClient(),
       tableName,
       sentTtlSeconds,
       inProgressSeconds,

@@ -1,13 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { SendRateLimiter } from '../../types.ts';
+import { type DynamoDbSender, dynamoDbSdk, isConditionalCheckFailed } from '../dynamodb-sdk.ts';
 import {
   emptyBudget,
   type MailboxBudget,
@@ -29,7 +23,7 @@ import { resolveLimits, type SendRateLimits } from './send-rate-limits.ts';
 
 /** Options of {@link DynamoDbRateLimiter}. */
 export interface DynamoDbRateLimiterOptions extends SendRateLimits {
-  client: DynamoDBClient;
+  client: DynamoDbSender;
   tableName: string;
   /** Clock in epoch milliseconds, injectable for tests. @default Date.now */
   now?: () => number;
@@ -43,7 +37,7 @@ const MAX_ATTEMPTS = 12;
 
 /** Per-mailbox send budget in DynamoDB, shared by every consumer (Lambda instance) that uses the table. */
 export class DynamoDbRateLimiter implements SendRateLimiter {
-  #client: DynamoDBClient;
+  #client: DynamoDbSender;
   #table: string;
   #limits: MailboxLimits;
   #now: () => number;
@@ -97,7 +91,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
     this.calls++;
     try {
       await this.#client.send(
-        new UpdateItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
           Key: { id: { S: keyOf(mailbox) } },
           UpdateExpression: 'SET blockedUntil = :until ADD version :one',
@@ -107,14 +101,18 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
       );
     } catch (error) {
       // Already blocked for longer by another consumer.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 
   async #read(key: string): Promise<{ budget: MailboxBudget; version: number }> {
     this.calls++;
     const { Item } = await this.#client.send(
-      new GetItemCommand({ TableName: this.#table, Key: { id: { S: key } }, ConsistentRead: true }),
+      new (await dynamoDbSdk()).GetItemCommand({
+        TableName: this.#table,
+        Key: { id: { S: key } },
+        ConsistentRead: true,
+      }),
     );
     if (!Item) return { budget: emptyBudget(), version: 0 };
     return {
@@ -135,7 +133,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
     this.calls++;
     try {
       await this.#client.send(
-        new PutItemCommand({
+        new (await dynamoDbSdk()).PutItemCommand({
           TableName: this.#table,
           Item: {
             id: { S: key },
@@ -157,7 +155,7 @@ export class DynamoDbRateLimiter implements SendRateLimiter {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   }

@@ -1,6 +1,6 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { retryTimeScale } from '../../delivery/backoff.ts';
 import type { SendRateLimiter } from '../../types.ts';
+import { type DynamoDbSender, lazyDynamoDbClient } from '../dynamodb-sdk.ts';
 import { envInteger } from '../ledger/env-number.ts';
 import { DynamoDbRateLimiter } from './dynamodb-rate-limiter.ts';
 
@@ -16,7 +16,7 @@ import { DynamoDbRateLimiter } from './dynamodb-rate-limiter.ts';
  */
 export function rateLimiterFromEnv(
   env: NodeJS.ProcessEnv,
-  client?: DynamoDBClient,
+  client?: DynamoDbSender,
 ): { ok: true; rateLimiter?: SendRateLimiter } | { ok: false; problems: string[] } {
   const tableName = env.MAIL_RATE_TABLE?.trim();
   if (!tableName) return { ok: true };
@@ -30,7 +30,7 @@ export function rateLimiterFromEnv(
   return {
     ok: true,
     rateLimiter: new DynamoDbRateLimiter({
-      client: client ?? new DynamoDBClient({}),
+      client: client ?? lazyDynamoDbClient(),
       tableName,
       perMinute,
       recipientsPerDay,
