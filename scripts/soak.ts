@@ -1,10 +1,12 @@
 /**
- * `npm run soak -- [messages=1000] [consumers=4] [smtp|graph]`: the fault-injection soak at full
+ * `npm run soak -- [messages=1000] [consumers=6] [smtp|graph]`: the fault-injection soak at full
  * size. Messages go through fauxqs → the real handler in Lambda-like sandboxes → the Office 365
  * emulator (or, with `graph`, the Graph emulator through MAIL_TRANSPORT=graph), with the
  * ledger and rate limiter on dynalite, while faults are injected; prints the figures and exits 1
  * when a message was lost, a recipient dropped, a message sent twice outside the documented
- * window, or the queue did not drain.
+ * window, or the queue did not drain; when the server refused a fourth connection (`432 4.3.2`);
+ * or when the configuration outage (SMTP only) dead-lettered a message, left one unsent, or
+ * received one more than twice beyond the send.
  *
  * The emulators use a throwaway test CA, and Node reads NODE_EXTRA_CA_CERTS only at start-up, so
  * the script generates the CA and re-runs itself in a child that trusts it (certificates are
@@ -28,7 +30,7 @@ const { runSoak } = await import('../test/soak/soak-run.ts');
 const { soakTable } = await import('../test/soak/soak-figures.ts');
 const [messagesArg, consumersArg, transportArg = 'smtp'] = process.argv.slice(2);
 const messages = Number(messagesArg ?? 1000);
-const consumers = Number(consumersArg ?? 4);
+const consumers = Number(consumersArg ?? 6);
 if (
   !Number.isInteger(messages) ||
   messages < 1 ||
@@ -36,7 +38,7 @@ if (
   consumers < 1 ||
   (transportArg !== 'smtp' && transportArg !== 'graph')
 ) {
-  console.error('usage: npm run soak -- [messages=1000] [consumers=4] [smtp|graph]');
+  console.error('usage: npm run soak -- [messages=1000] [consumers=6] [smtp|graph]');
   process.exit(2);
 }
 const transport = transportArg;
@@ -65,6 +67,23 @@ const failures = [
   ...(figures.sentUnrecorded.length > 0
     ? [`sent but never recorded by the ledger: ${figures.sentUnrecorded.join(', ')}`]
     : []),
+  ...(figures.concurrencyRefused > 0
+    ? [`432 concurrent-connection replies: ${figures.concurrencyRefused}`]
+    : []),
+  ...configOutageFailures(figures.configOutage),
 ];
 for (const failure of failures) console.error(`FAIL ${failure}`);
+
+function configOutageFailures(o: (typeof figures)['configOutage']): string[] {
+  if (!o) return [];
+  return [
+    ...(o.deadLettered > 0 ? [`dead-lettered during configuration outage: ${o.deadLettered}`] : []),
+    ...(o.sent < o.messages
+      ? [`configuration outage: ${o.sent} of ${o.messages} sent after the fix`]
+      : []),
+    ...(o.mostExtraReceives > 2
+      ? [`configuration outage: a message received ${o.mostExtraReceives} extra times`]
+      : []),
+  ];
+}
 process.exit(failures.length > 0 ? 1 : 0);

@@ -57,6 +57,12 @@ export interface BatchSettings extends RecordSettings {
    * (see `sendSafetyMarginMs` in `sender-runtime.ts`).
    */
   safetyMarginMs: number;
+  /**
+   * More room before the batch's first record only (ms): its send may first wait for a free
+   * connection slot (the SMTP connection lease); later records use the connection it got.
+   * @default 0
+   */
+  sessionWaitMs?: number;
 }
 
 export interface BatchDeps
@@ -212,7 +218,9 @@ async function nextRecord(
   if (held !== undefined) {
     return skipped(record, 'held-back', 'an earlier message of its FIFO group failed', held);
   }
-  if (run.clock.getRemainingTimeInMillis() < deps.settings.safetyMarginMs) {
+  const margin =
+    deps.settings.safetyMarginMs + (run.started === 0 ? (deps.settings.sessionWaitMs ?? 0) : 0);
+  if (run.clock.getRemainingTimeInMillis() < margin) {
     if (run.started === 0) {
       // Short of time before the first record: the function timeout itself is too short, and
       // every redelivery would end the same way. Say so once instead of spinning quietly.
@@ -304,7 +312,7 @@ function timeoutTooShort(
   context: BatchContext,
   deps: BatchDeps,
 ): ProcessedRecord {
-  const margin = deps.settings.safetyMarginMs;
+  const margin = deps.settings.safetyMarginMs + (deps.settings.sessionWaitMs ?? 0);
   return {
     sqsMessageId: record.messageId,
     mailId: peekMailId(record),

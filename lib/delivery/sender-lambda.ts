@@ -38,6 +38,13 @@ export type ProbeReport =
   | { breaker: 'resumed' }
   | { breaker: 'paused'; reason: string; fix: string };
 
+/**
+ * How long a sandbox trusts a "not paused" read. A pause another sandbox decided meanwhile costs
+ * at most this sandbox's own try at the broken configuration (which stops its batch at once); a
+ * paused state is read again on every batch.
+ */
+const RUNNING_STATE_TRUST_MS = 2_000;
+
 export interface SenderLambda {
   /** One batch from the event source mapping. */
   batch(event: SQSEvent, context: Context): Promise<SQSBatchResponse>;
@@ -98,11 +105,17 @@ export function createSenderLambda(
     }
   }
 
+  /** A "not paused" read this recent is trusted for the next batch (a busy sandbox reads less). */
+  let running: { state: BreakerState; at: number } | undefined;
+
   /** The breaker's state; a store that cannot be read must not stop the mail (logged, not paused). */
-  async function breakerState(): Promise<BreakerState | undefined> {
+  async function breakerState(cached = false): Promise<BreakerState | undefined> {
     if (!breaker) return undefined;
+    if (cached && running && now() - running.at < RUNNING_STATE_TRUST_MS) return running.state;
     try {
-      return await breaker.state();
+      const state = await breaker.state();
+      running = state.paused ? undefined : { state, at: now() };
+      return state;
     } catch (err) {
       logger.warn('circuit breaker state unreadable; sending as if not paused', {
         error: String(err),
@@ -139,7 +152,7 @@ export function createSenderLambda(
     if (!Array.isArray(event?.Records)) {
       throw new TypeError('sender: the event has no Records array; is this an SQS event?');
     }
-    const state = await breakerState();
+    const state = await breakerState(true);
     if (state?.paused) {
       // Delivered while the mapping switches off: left on the queue as they are, not sent.
       logger.info('consuming is paused; batch left on the queue', {
@@ -152,7 +165,10 @@ export function createSenderLambda(
     }
     const current = await getRuntime(state?.resumedAt);
     const result = await current.processBatch(event.Records, context);
-    if (result.configError) await dropRuntime();
+    if (result.configError) {
+      running = undefined;
+      await dropRuntime();
+    }
     if (breaker) {
       try {
         reportPause(await breaker.afterBatch(batchHealth(event.Records, result, now())));

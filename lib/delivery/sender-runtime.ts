@@ -151,12 +151,10 @@ async function assemble(
       sqsEndpoint: aws.sqsEndpoint,
       sender: config.sender,
       allowedFrom: config.allowedFrom,
-      // A limiter may hold a send back for a near slot inside the invocation, and the first send
-      // may wait for a free connection: keep that time too.
-      safetyMarginMs:
-        sendSafetyMarginMs(transport.sendTimeoutMs) +
-        (rateLimiter?.maxWaitMs ?? 0) +
-        transport.sessionWaitMs,
+      // A limiter may hold a send back for a near slot inside the invocation: keep that time too.
+      safetyMarginMs: sendSafetyMarginMs(transport.sendTimeoutMs) + (rateLimiter?.maxWaitMs ?? 0),
+      // The first send may wait for a free connection slot (later ones use its connection).
+      sessionWaitMs: transport.sessionWaitMs,
     },
     sqs,
     openSession: () => transport.openSession(),

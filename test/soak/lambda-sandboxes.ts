@@ -11,6 +11,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { SQSEvent } from 'aws-lambda';
+import type { ProbeReport } from '../../lib/delivery/sender-lambda.ts';
+import { PROBE_EVENT } from '../../lib/guards/breaker/probe-event.ts';
 import type { SqsLambdaHandler } from '../../lib/local/sqs-event-source.ts';
 import type { InvokeRequest, InvokeResponse } from './sandbox-worker.ts';
 
@@ -46,6 +48,8 @@ export interface LambdaSandboxes {
   warm(n: number): Promise<void>;
   /** Mail/SQS ids of each running invocation, to pick a victim. */
   running(): { messageIds: string[]; bodies: string[]; kill: () => void }[];
+  /** Invokes the circuit breaker's scheduled probe (as EventBridge would) in a sandbox. */
+  probe(): Promise<ProbeReport>;
   close(): Promise<void>;
 }
 
@@ -55,7 +59,7 @@ interface Sandbox {
   worker: Worker;
   /** Resolves when the handler module is loaded (init done). */
   ready: Promise<void>;
-  busy?: { event: SQSEvent; started: () => void; settle: (r: Settled) => void };
+  busy?: { event: InvokeRequest['event']; started: () => void; settle: (r: Settled) => void };
 }
 
 /** Lambda's init phase may take up to 10 s before the handler runs. */
@@ -99,7 +103,10 @@ export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSa
     busy?.settle({ ok: false, error: reason });
   }
 
-  const handler: SqsLambdaHandler = async (event) => {
+  /** One invocation in an idle sandbox (or a new one): its answer, or the error Lambda would give. */
+  async function invoke(
+    event: InvokeRequest['event'],
+  ): Promise<{ sandbox: Sandbox; response: unknown }> {
     stats.invocations++;
     let sandbox = idle.pop();
     while (sandbox && !all.has(sandbox)) sandbox = idle.pop();
@@ -131,7 +138,13 @@ export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSa
       } satisfies InvokeRequest);
     });
     if (!result.ok) throw new Error(result.error);
-    const response = result.response as Awaited<ReturnType<SqsLambdaHandler>>;
+    return { sandbox: current, response: result.response };
+  }
+
+  const handler: SqsLambdaHandler = async (event) => {
+    const invoked = await invoke(event);
+    const { sandbox } = invoked;
+    const response = invoked.response as Awaited<ReturnType<SqsLambdaHandler>>;
     if (options.dieBeforeAck?.(event)) {
       stats.kills++;
       kill(sandbox, 'sandbox died before acknowledging');
@@ -144,6 +157,11 @@ export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSa
   return {
     handler,
     stats,
+    async probe() {
+      const { sandbox, response } = await invoke(PROBE_EVENT);
+      if (all.has(sandbox)) idle.push(sandbox);
+      return response as ProbeReport;
+    },
     async warm(n) {
       const fresh = Array.from({ length: n }, spawn);
       await Promise.all(fresh.map((sandbox) => sandbox.ready));
@@ -152,7 +170,7 @@ export function createLambdaSandboxes(options: LambdaSandboxesOptions): LambdaSa
     running: () =>
       [...all].flatMap((sandbox) => {
         const busy = sandbox.busy;
-        if (!busy) return [];
+        if (!busy || !('Records' in busy.event)) return [];
         return [
           {
             messageIds: busy.event.Records.map((r) => r.messageId),

@@ -4,7 +4,7 @@
  * plus the environment that points the real handler at them. Shared by the soak and the
  * running-out-of-time tests.
  */
-import { startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
+import { type DynamoDbEmulator, startDynamoDbEmulator } from '../emulators/dynamodb-emulator.ts';
 import { type GraphEmulator, startGraphEmulator } from '../emulators/graph-emulator.ts';
 import { type Office365Smtp, startOffice365Smtp } from '../emulators/office365-smtp.ts';
 import { type SqsEmulator, startSqsEmulator } from '../emulators/sqs-emulator.ts';
@@ -32,12 +32,19 @@ export interface MailWorldOptions {
   rate: { perWindow: number; windowSeconds: number; marginSeconds: number };
   /** `MAIL_RETRY_TIME_SCALE`. */
   retryTimeScale: number;
+  /**
+   * Exchange's 3 connections per mailbox, enforced by the server (`432 4.3.2`), and the guards that
+   * keep the sender under it and out of the DLQ: the connection lease and the circuit breaker, in
+   * the rate-limit table (`MAIL_STATE_TABLE`). @default false
+   */
+  connectionCap?: boolean;
   /** Sees dynalite requests (operation, JSON input) before they run. */
   onDynamoRequest?: (operation: string, input: Record<string, unknown>) => void;
 }
 
 export interface MailWorld {
   sqs: SqsEmulator;
+  dynamo: DynamoDbEmulator;
   smtp: Office365Smtp;
   /** Running with `transport: 'graph'`. */
   graph?: GraphEmulator;
@@ -59,7 +66,11 @@ export async function startMailWorld(o: MailWorldOptions): Promise<MailWorld> {
   // The server's minute limit sits just above what the limiter allows in any minute, so every
   // 421 the server answers on its own is a limiter failure.
   const serverRate = perWindow * (Math.ceil(60 / (windowSeconds + marginSeconds)) + 1);
-  const smtp = await startOffice365Smtp({ tokenEndpoint: token, ratePerMinute: serverRate });
+  const smtp = await startOffice365Smtp({
+    tokenEndpoint: token,
+    ratePerMinute: serverRate,
+    ...(o.connectionCap && { connectionsPerMailbox: 3 }),
+  });
   // The app's Graph right on the mailbox comes from RBAC for Applications, as docs/doors.md sets it up.
   const graph =
     o.transport === 'graph'
@@ -111,13 +122,22 @@ export async function startMailWorld(o: MailWorldOptions): Promise<MailWorld> {
       MAIL_RETRY_TIME_SCALE: String(o.retryTimeScale),
       POWERTOOLS_LOG_LEVEL: process.env.SOAK_LOG_LEVEL ?? 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      ...(o.connectionCap && {
+        MAIL_STATE_TABLE: RATE_TABLE,
+        MAIL_MAX_CONNECTIONS: '3',
+        // A lease outlives any invocation that holds it; a killed sandbox's lapses soon after.
+        MAIL_CONNECTION_LEASE_SECONDS: String(Math.ceil(o.functionTimeoutMs / 1000) + 2),
+        MAIL_CONNECTION_WAIT_SECONDS: '2',
+        // Time-compressed like the rest: a killed sandbox's idle session holds its slot 10 s, not 65.
+        SMTP_KEEPALIVE_SECONDS: '5',
+      }),
       ...(graph && {
         MAIL_TRANSPORT: 'graph',
         O365_GRAPH_ENDPOINT: graph.endpoint,
         MAIL_GRAPH_TIMEOUT_MS: String(o.socketTimeoutMs),
       }),
     };
-    return { sqs, smtp, graph, server, token, queueUrl, dlqUrl, env, stop };
+    return { sqs, dynamo, smtp, graph, server, token, queueUrl, dlqUrl, env, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -10,6 +10,7 @@
  * sent after that would be a ledger bug, counted as "outside the window".
  */
 import { ledgerKeyOf } from '../../lib/delivery/failure-recipients.ts';
+import type { ConfigOutageFigures } from './config-outage.ts';
 import type { SandboxStats } from './lambda-sandboxes.ts';
 import type { FaultKind } from './soak-faults.ts';
 import type { SoakKind, SoakMessage } from './soak-messages.ts';
@@ -52,6 +53,12 @@ export interface SoakObservations {
   dynamoCalls: { ledger: number; rate: number };
   drainMs: number;
   drained: boolean;
+  /** MAIL FROMs the server refused because the mailbox had more than 3 connections (`432 4.3.2`). */
+  concurrencyRefused?: number;
+  /** Times the circuit breaker paused consuming of the main queue (and its probe resumed it). */
+  pauses?: number;
+  /** The configuration-outage episode, when it ran. */
+  configOutage?: ConfigOutageFigures;
 }
 
 export interface SoakFigures {
@@ -91,6 +98,11 @@ export interface SoakFigures {
   serverRateLimited: number;
   receivesPerMessage: number;
   dynamoCallsPerSent: { ledger: number; rate: number };
+  /** `432 4.3.2` replies: the server counted more than 3 connections for the mailbox. Must be 0. */
+  concurrencyRefused: number;
+  /** Pauses of the main queue's circuit breaker (each resumed by its probe). */
+  pauses: number;
+  configOutage?: ConfigOutageFigures;
 }
 
 export function soakFigures(o: SoakObservations): SoakFigures {
@@ -174,6 +186,9 @@ export function soakFigures(o: SoakObservations): SoakFigures {
       ledger: round2(o.dynamoCalls.ledger / Math.max(1, sent)),
       rate: round2(o.dynamoCalls.rate / Math.max(1, sent)),
     },
+    concurrencyRefused: o.concurrencyRefused ?? 0,
+    pauses: o.pauses ?? 0,
+    ...(o.configOutage && { configOutage: o.configOutage }),
   };
 }
 
@@ -274,5 +289,19 @@ export function soakTable(f: SoakFigures): Record<string, string | number> {
     'server throttling, not scripted (SMTP 421 4.4.2, Graph 429)': f.serverRateLimited,
     'receives per message': f.receivesPerMessage,
     'DynamoDB calls per sent message (ledger / rate)': `${f.dynamoCallsPerSent.ledger} / ${f.dynamoCallsPerSent.rate}`,
+    '432 concurrent-connection replies': f.concurrencyRefused,
+    'circuit breaker pauses (main queue)': f.pauses,
+    ...outageRows(f.configOutage),
+  };
+}
+
+/** The configuration outage's rows: its dead letters (must be 0), and what it took. */
+function outageRows(o: ConfigOutageFigures | undefined): Record<string, string | number> {
+  if (!o) return { 'dead-lettered during configuration outage': 'not run' };
+  const paused = o.pausedAfterMs === undefined ? 'never' : `${o.pausedAfterMs} ms`;
+  const fixed = o.sentAfterFixMs === undefined ? 'not all' : `all in ${o.sentAfterFixMs} ms`;
+  return {
+    'dead-lettered during configuration outage': o.deadLettered,
+    'configuration outage (maxReceiveCount 5)': `${o.messages} messages, ${o.consumers} sandboxes; SMTP AUTH off ${o.outageMs} ms (> five back-offs, ${o.fiveBackoffsMs} ms); paused after ${paused}; sent after the fix ${o.sent} (${fixed}); most extra receives ${o.mostExtraReceives}`,
   };
 }

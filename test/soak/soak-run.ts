@@ -10,9 +10,17 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { stableMessageId } from '../../lib/delivery/compose-mail.ts';
+import { DynamoDbBreakerStore } from '../../lib/guards/breaker/dynamodb-breaker-store.ts';
 import { createSqsEventSource } from '../../lib/local/sqs-event-source.ts';
+import { runConfigOutage } from './config-outage.ts';
 import { createLambdaSandboxes } from './lambda-sandboxes.ts';
-import { LEDGER_TABLE, RATE_TABLE, startMailWorld, WORLD_SENDER } from './mail-world.ts';
+import {
+  LEDGER_TABLE,
+  type MailWorld,
+  RATE_TABLE,
+  startMailWorld,
+  WORLD_SENDER,
+} from './mail-world.ts';
 import { createFaultInjector } from './soak-faults.ts';
 import {
   type DeadLetterClass,
@@ -30,8 +38,24 @@ export interface SoakOptions {
   messages: number;
   /** The door the sender drives. @default 'smtp' */
   transport?: SoakTransport;
-  /** Concurrent invocations (the mapping's maximum concurrency). @default 4 */
+  /**
+   * Concurrent invocations (the mapping's maximum concurrency): twice the 3 connections the
+   * server allows the mailbox, which the connection lease must keep them under. @default 6
+   */
   consumers?: number;
+  /**
+   * The server enforces 3 connections per mailbox, and the sender runs its connection lease and
+   * circuit breaker (state in the rate-limit table; the event source honours the breaker, its
+   * probe runs every `probeIntervalMs`). @default true
+   */
+  connectionCap?: boolean;
+  /** How often the breaker's probe runs (its EventBridge schedule, time-compressed). @default 2000 */
+  probeIntervalMs?: number;
+  /**
+   * After the drain, a configuration outage on a queue of its own with a redrive policy of 5
+   * ({@link runConfigOutage}); SMTP only. `false` skips it. @default { messages: 60, retryTimeScale: 0.005 }
+   */
+  configOutage?: false | { messages: number; retryTimeScale: number };
   /** @default 8000 */
   functionTimeoutMs?: number;
   /** `SMTP_SOCKET_TIMEOUT_MS`. @default 1500 */
@@ -68,7 +92,10 @@ export interface SoakOptions {
 
 export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
   const o = {
-    consumers: 4,
+    consumers: 6,
+    connectionCap: true,
+    probeIntervalMs: 2_000,
+    configOutage: { messages: 60, retryTimeScale: 0.005 } as SoakOptions['configOutage'],
     functionTimeoutMs: 8_000,
     socketTimeoutMs: 1_500,
     visibilityTimeoutSeconds: 12,
@@ -119,6 +146,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       },
     });
     stops.unshift(() => sandboxes.close());
+    const breaker = o.connectionCap ? mainBreaker(world) : undefined;
     let recordsInvoked = 0;
     const source = createSqsEventSource({
       sqs: sqs.client,
@@ -128,11 +156,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
       // The sandboxes enforce init and function timeouts themselves (and kill); a backstop only.
       functionTimeoutMs: o.functionTimeoutMs + 15_000,
       concurrency: o.consumers,
+      // The circuit breaker's switch, as the event source mapping honours it.
+      ...(breaker && { isPaused: breaker.isPaused, pausedPollMs: 200 }),
       onBatch: (report) => {
         recordsInvoked += report.records.length;
       },
     });
     stops.unshift(() => source.stop());
+    if (breaker)
+      stops.unshift(breaker.startProbing(world.env, o.functionTimeoutMs, o.probeIntervalMs));
 
     const messages = soakMessages(o.messages, random);
     const keyOfMessageId = new Map(
@@ -178,10 +210,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
         }
       }
     })();
-    stops.unshift(async () => {
+    const stopWatching = async () => {
       watching = false;
       await watcher;
-    });
+    };
+    stops.unshift(stopWatching);
 
     await sandboxes.warm(o.consumers);
     await enqueue(sqs.client, queueUrl, messages);
@@ -191,8 +224,28 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     const drained = await waitUntilDrained(sqs.client, queueUrl, started + o.drainTimeoutMs, o.log);
     const drainMs = Date.now() - started;
     await source.stop();
+    await sandboxes.close();
+    // The episode's messages are its own: no faults after them, not counted with the main run's.
+    await stopWatching();
+    const outage =
+      o.configOutage && o.transport !== 'graph'
+        ? await runConfigOutage(world, {
+            ...o.configOutage,
+            // As many sandboxes as the mailbox has connections (the construct's default setup,
+            // maxConcurrency 2 under maxConnections 3): the episode measures the breaker; the main
+            // run measures the connection cap with twice as many.
+            consumers: Math.min(o.consumers, 3),
+            functionTimeoutMs: o.functionTimeoutMs,
+            visibilityTimeoutSeconds: o.visibilityTimeoutSeconds,
+            probeIntervalMs: o.probeIntervalMs,
+            log: o.log,
+          })
+        : undefined;
 
     return soakFigures({
+      concurrencyRefused: world.smtp.stats.concurrencyLimited,
+      pauses: breaker?.pauses() ?? 0,
+      configOutage: outage,
       messages,
       deliveries,
       ledgerWrites,
@@ -277,4 +330,46 @@ async function readDeadLetters(
       });
     }
   }
+}
+
+/**
+ * The main queue's circuit breaker: the switch the event source reads, and its probe on a
+ * schedule in a sandbox of its own (EventBridge invokes the same function). Counts the pauses the
+ * probe found, so a run where the breaker stepped in says so.
+ */
+function mainBreaker(world: MailWorld) {
+  const store = new DynamoDbBreakerStore({
+    client: world.dynamo.client,
+    tableName: RATE_TABLE,
+    queueName: 'mail',
+  });
+  let pauses = 0;
+  // Six pollers ask before every receive; one read a second serves them all (a mapping's switch
+  // takes effect within seconds in AWS too).
+  let read: { paused: Promise<boolean>; at: number } | undefined;
+  return {
+    isPaused: () => {
+      if (!read || Date.now() - read.at > 1_000) {
+        read = { paused: store.read().then((s) => s.paused), at: Date.now() };
+      }
+      return read.paused;
+    },
+    pauses: () => pauses,
+    startProbing(env: Record<string, string>, functionTimeoutMs: number, everyMs: number) {
+      const probes = createLambdaSandboxes({ env, functionTimeoutMs });
+      let probing = true;
+      const prober = (async () => {
+        while (probing) {
+          const report = await probes.probe().catch(() => undefined);
+          if (report?.breaker === 'resumed') pauses++;
+          await new Promise((resolve) => setTimeout(resolve, everyMs));
+        }
+      })();
+      return async () => {
+        probing = false;
+        await prober;
+        await probes.close();
+      };
+    },
+  };
 }

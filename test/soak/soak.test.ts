@@ -49,7 +49,17 @@ describe('fault-injection soak', () => {
     expectEveryMessageAccountedFor(figures);
     // The limiter kept the server's own rate limit from ever answering.
     expect(figures.serverRateLimited).toBe(0);
-  }, 150_000);
+    // Six sandboxes, three connections: the lease kept the server from ever counting a fourth.
+    expect(figures.concurrencyRefused).toBe(0);
+    // A configuration outage longer than five back-offs, redrive policy 5: nothing in the DLQ,
+    // everything sent once AUTH works again, no message received more than twice beyond that.
+    const outage = figures.configOutage!;
+    expect(outage.outageMs).toBeGreaterThan(outage.fiveBackoffsMs);
+    expect(outage.pausedAfterMs).toBeDefined();
+    expect(outage.deadLettered).toBe(0);
+    expect(outage.sent).toBe(outage.messages);
+    expect(outage.mostExtraReceives).toBeLessThanOrEqual(2);
+  }, 210_000);
 
   it('holds the same promises over Graph (MAIL_TRANSPORT=graph)', async () => {
     const figures = await runSoak({

@@ -41,6 +41,14 @@ export interface CircuitBreakerOptions {
 
 /** Unreachable batches in a row (in one sandbox) an outage needs, so one stray failure never pauses. */
 const MIN_OUTAGE_BATCHES = 2;
+/**
+ * The part of `outageMs` those batches must span in this sandbox: a blip (a token endpoint's
+ * 503, which MSAL then holds for its Retry-After) fails a few batches in a row within seconds, and
+ * must not pause a queue whose messages happen to be old.
+ */
+const OUTAGE_SPAN_SHARE = 0.25;
+/** A gap this many times `outageMs` between two unreachable batches starts a new run. */
+const OUTAGE_GAP_FACTOR = 5;
 
 /**
  * Stops consuming the mail queue when sending cannot work — a configuration error, or an outage
@@ -51,16 +59,17 @@ const MIN_OUTAGE_BATCHES = 2;
  * An outage is measured on the messages, not on a clock of this sandbox's: a batch that cannot
  * get out and holds a message first tried `outageMs` ago (SQS's `ApproximateFirstReceiveTimestamp`)
  * means the messages have been waiting that long. That holds across sandboxes, and across the
- * back-off gaps and frozen spells between one sandbox's batches. Two such batches in a row are
- * needed, so a single failed connection never pauses.
+ * back-off gaps and frozen spells between one sandbox's batches. This sandbox must also have
+ * seen two such batches in a row, a quarter of `outageMs` apart or more, so a single failed
+ * connection or a blip of seconds never pauses.
  */
 export class CircuitBreaker {
   readonly outageMs: number;
   readonly #store: BreakerStore;
   readonly #consumer: ConsumptionSwitch | undefined;
   readonly #now: () => number;
-  /** Unreachable batches in a row in this sandbox. */
-  #unreachable = 0;
+  /** This sandbox's current run of unreachable batches. */
+  #run: { since: number; last: number; batches: number } | undefined;
 
   constructor(options: CircuitBreakerOptions) {
     this.#store = options.store;
@@ -77,19 +86,20 @@ export class CircuitBreaker {
   async afterBatch(health: BatchHealth): Promise<PauseOutcome> {
     switch (health.kind) {
       case 'config':
-        this.#unreachable = 0;
+        this.#run = undefined;
         return this.pause({ cause: 'config', reason: health.reason, fix: health.fix });
       case 'unreachable': {
-        this.#unreachable++;
+        const run = this.#noteUnreachable();
         const lasted = health.failingForMs;
         if (
           this.outageMs <= 0 ||
-          this.#unreachable < MIN_OUTAGE_BATCHES ||
+          run.batches < MIN_OUTAGE_BATCHES ||
+          run.last - run.since < this.outageMs * OUTAGE_SPAN_SHARE ||
           lasted < this.outageMs
         ) {
           return { paused: false };
         }
-        this.#unreachable = 0;
+        this.#run = undefined;
         return this.pause({
           cause: 'outage',
           reason: `messages first tried ${Math.round(lasted / 1000)} s ago still cannot be sent: the SMTP server or the token endpoint cannot be reached (last: ${health.reason})`,
@@ -97,7 +107,7 @@ export class CircuitBreaker {
         });
       }
       case 'healthy':
-        this.#unreachable = 0;
+        this.#run = undefined;
         return { paused: false };
       case 'neutral':
         return { paused: false };
@@ -113,6 +123,16 @@ export class CircuitBreaker {
     // Every sandbox that notices switches the consumer off: the first one's call may have failed.
     const switched = await this.#consumer?.pause();
     return { paused: true, why, first, ...(switched && { switched }) };
+  }
+
+  #noteUnreachable(): { since: number; last: number; batches: number } {
+    const now = this.#now();
+    if (!this.#run || now - this.#run.last > this.outageMs * OUTAGE_GAP_FACTOR) {
+      this.#run = { since: now, last: now, batches: 0 };
+    }
+    this.#run.last = now;
+    this.#run.batches++;
+    return this.#run;
   }
 
   /** Resumes consuming; `resumed` is false when it was not paused. */

@@ -9,8 +9,8 @@ import { type DynamoDbSender, dynamoDbSdk, isConditionalCheckFailed } from '../d
  * time its lease lapses, a version for optimistic writes, and `wantedUntil`, set while someone
  * waits for a slot so that holders about to keep an idle connection give it up instead.
  *
- * Taking a slot is a consistent GetItem, then a PutItem conditioned on the version read (the pruned
- * map plus the new holder): 2 calls when a slot is free. Renewing and releasing are one UpdateItem
+ * Taking a slot is a consistent GetItem, then an UpdateItem conditioned on the version read (the
+ * pruned map plus the new holder): 2 calls when a slot is free. Renewing and releasing are one UpdateItem
  * each; both bump the version, so a taker that read the old map loses its write and reads again
  * rather than writing a holder's old expiry back. Expiry is compared here, never left to TTL
  * deletion (days late); `expiresAt` only clears out mailboxes that went quiet.
@@ -36,7 +36,7 @@ export interface DynamoDbConnectionLeaseOptions {
    * @default 3
    */
   maxWaitSeconds?: number;
-  /** Pause between looks at a full mailbox while waiting (ms, jittered ±50 %). @default 200 */
+  /** Pause between looks at a full mailbox while waiting (ms, jittered ±50 %). @default 250 */
   pollMs?: number;
   /** Clock in epoch milliseconds, injectable for tests. @default Date.now */
   now?: () => number;
@@ -44,14 +44,11 @@ export interface DynamoDbConnectionLeaseOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** A waiter's demand stays visible this long after its last look (it looks every `pollMs`). */
-const DEMAND_MS = 1_000;
 const MAX_RACES = 12;
 
 interface LeaseItem {
   holders: Map<string, number>;
   version: number;
-  wantedUntil: number;
 }
 
 /** The connection cap of {@link ConnectionLease} on a DynamoDB table (partition key `id`). */
@@ -78,7 +75,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     }
     this.inUseMs = (options.inUseSeconds ?? 90) * 1000;
     this.maxWaitMs = (options.maxWaitSeconds ?? 3) * 1000;
-    this.#pollMs = options.pollMs ?? 200;
+    this.#pollMs = options.pollMs ?? 250;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => delay(ms));
   }
@@ -87,6 +84,7 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     const key = keyOf(mailbox);
     const giveUpAt = this.#now() + this.maxWaitMs;
     let inUse = 0;
+    let signalled = false;
     for (let races = 0; races < MAX_RACES; ) {
       const item = await this.#read(key);
       const now = this.#now();
@@ -101,7 +99,9 @@ export class DynamoDbConnectionLease implements ConnectionLease {
         continue;
       }
       if (now >= giveUpAt) break;
-      await this.#signalDemand(key, now + DEMAND_MS);
+      // Once per wait, for all of it: holders about to keep an idle connection give it up.
+      if (!signalled) await this.#signalDemand(key, giveUpAt);
+      signalled = true;
       await this.#sleep(Math.min(giveUpAt - now, this.#pollMs * (0.5 + Math.random())));
     }
     return { ok: false, inUse, max: this.maxConnections };
@@ -170,7 +170,6 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     return {
       holders: new Map(Object.entries(Item?.holders?.M ?? {}).map(([id, v]) => [id, Number(v.N)])),
       version: Number(Item?.version?.N ?? 0),
-      wantedUntil: Number(Item?.wantedUntil?.N ?? 0),
     };
   }
 
@@ -178,18 +177,19 @@ export class DynamoDbConnectionLease implements ConnectionLease {
     const latest = Math.max(now, ...item.holders.values());
     this.calls++;
     try {
+      // An update, not a put: a waiter's `wantedUntil` written meanwhile stays.
       await this.#client.send(
-        new (await dynamoDbSdk()).PutItemCommand({
+        new (await dynamoDbSdk()).UpdateItemCommand({
           TableName: this.#table,
-          Item: {
-            id: { S: key },
-            version: n(item.version + 1),
-            holders: { M: Object.fromEntries([...item.holders].map(([id, t]) => [id, n(t)])) },
-            wantedUntil: n(item.wantedUntil),
-            expiresAt: n(ttlSeconds(latest)),
-          },
+          Key: { id: { S: key } },
+          UpdateExpression: 'SET holders = :holders, version = :next, expiresAt = :ttl',
           ConditionExpression: 'attribute_not_exists(id) OR version = :version',
-          ExpressionAttributeValues: { ':version': n(item.version) },
+          ExpressionAttributeValues: {
+            ':holders': { M: Object.fromEntries([...item.holders].map(([id, t]) => [id, n(t)])) },
+            ':next': n(item.version + 1),
+            ':version': n(item.version),
+            ':ttl': n(ttlSeconds(latest)),
+          },
         }),
       );
       return true;

@@ -83,10 +83,12 @@ describe('CircuitBreaker', () => {
     expect(await second.afterBatch(CONFIG)).toMatchObject({ paused: true, first: false });
   });
 
-  it('pauses for an outage once two batches in a row cannot get out messages first tried the threshold ago', async () => {
+  it('pauses for an outage once batches a quarter of the threshold apart cannot get out messages first tried the threshold ago', async () => {
     const { breaker: b } = breaker(60_000);
     expect(await b.afterBatch(down(59_000))).toEqual({ paused: false });
+    clock += 15_000;
     expect(await b.afterBatch(down(59_999))).toEqual({ paused: false });
+    clock += 15_000;
     const outcome = await b.afterBatch(down(60_000));
     expect(outcome).toMatchObject({ paused: true, first: true, why: { cause: 'outage' } });
     expect(outcome.paused && outcome.why.reason).toBe(
@@ -94,19 +96,35 @@ describe('CircuitBreaker', () => {
     );
   });
 
-  it('never pauses for one stray failure, nor when a batch in between sent', async () => {
+  it('never pauses for a blip of seconds, nor when a batch in between sent', async () => {
     const { breaker: b } = breaker(60_000);
-    expect(await b.afterBatch(down(600_000))).toEqual({ paused: false });
+    // A token endpoint's 503 that MSAL holds for a few seconds: old messages, many batches, no span.
+    for (let i = 0; i < 5; i++) {
+      clock += 1_000;
+      expect(await b.afterBatch(down(600_000))).toEqual({ paused: false });
+    }
+    clock += 15_000;
     expect(await b.afterBatch({ kind: 'healthy' })).toEqual({ paused: false });
     expect(await b.afterBatch(down(600_000))).toEqual({ paused: false });
+    clock += 15_000;
     // Neither sent nor unreachable (rate-limited, invalid mail): the run goes on.
     expect(await b.afterBatch({ kind: 'neutral' })).toEqual({ paused: false });
     expect(await b.afterBatch(down(600_000))).toMatchObject({ paused: true });
   });
 
+  it('starts a new run after a gap of five thresholds (a sandbox frozen meanwhile)', async () => {
+    const { breaker: b } = breaker(60_000);
+    expect(await b.afterBatch(down(600_000))).toEqual({ paused: false });
+    clock += 300_001;
+    expect(await b.afterBatch(down(900_000))).toEqual({ paused: false });
+    clock += 15_000;
+    expect(await b.afterBatch(down(915_000))).toMatchObject({ paused: true });
+  });
+
   it('never pauses for an outage with a threshold of 0', async () => {
     const { breaker: b } = breaker(0);
     for (let i = 0; i < 10; i++) {
+      clock += 60_000;
       expect(await b.afterBatch(down(3_600_000))).toEqual({ paused: false });
     }
   });
