@@ -79,10 +79,11 @@ function shortLabel(result: VariantResult): string {
 
 export function formatBundles(bundles: BundleResult[]): string {
   const header = ['bundle', 'bytes', 'KB', 'init median ms', 'init CPU ms', 'samples'];
+  // A load of packages from node_modules (the DynamoDB client on first use) has no bundle size.
   const rows = bundles.map((bundle) => [
     bundle.name,
-    String(bundle.bytes),
-    fmt(bundle.bytes / 1024),
+    bundle.bytes ? String(bundle.bytes) : '–',
+    bundle.bytes ? fmt(bundle.bytes / 1024) : '–',
     fmt(bundle.initMedianMs),
     fmt(bundle.initCpuMedianMs),
     String(bundle.initSamplesMs.length),
