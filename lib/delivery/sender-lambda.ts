@@ -108,13 +108,18 @@ export function createSenderLambda(
   /** A "not paused" read this recent is trusted for the next batch (a busy sandbox reads less). */
   let running: { state: BreakerState; at: number } | undefined;
 
-  /** The breaker's state; a store that cannot be read must not stop the mail (logged, not paused). */
+  /**
+   * The breaker's state; a store that cannot be read must not stop the mail (logged, not paused).
+   * Only batches (`cached`) trust and refresh the recent read: a probe's read says nothing about
+   * how busy this sandbox is, and must not hide a pause decided right after it.
+   */
   async function breakerState(cached = false): Promise<BreakerState | undefined> {
     if (!breaker) return undefined;
     if (cached && running && now() - running.at < RUNNING_STATE_TRUST_MS) return running.state;
     try {
       const state = await breaker.state();
-      running = state.paused ? undefined : { state, at: now() };
+      if (state.paused) running = undefined;
+      else if (cached) running = { state, at: now() };
       return state;
     } catch (err) {
       logger.warn('circuit breaker state unreadable; sending as if not paused', {
