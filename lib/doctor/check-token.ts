@@ -16,8 +16,10 @@ export interface TokenClaims {
 /**
  * Step 5: asks Entra for an app-only token as the sender would, then reads its claims against
  * what the door wants ({@link TokenExpectation}): the audience (Exchange, or the Graph endpoint)
- * and the role (`SMTP.SendAsApp` for SMTP, `Mail.Send` for HVE). A token without them is refused
- * by the server, whose plain words and fix come from the door's failure table.
+ * and the role. A wrong audience, or HVE's token without `Mail.Send`, is refused by the server,
+ * whose plain words and fix come from the door's failure table. A token without `SMTP.SendAsApp`
+ * only warns: with RBAC for Applications Exchange grants it and the token never shows it, so
+ * the AUTH step decides.
  */
 export async function checkToken(
   oauth: OAuthSettings,
@@ -55,8 +57,11 @@ export async function checkToken(
   if (problems.length > 0) {
     return { result: failed('token', expect.explain(problems.join('; ')), details), token };
   }
+  const warnings: string[] = [];
   const warned = expect.warnRole;
-  const warnings = warned && claims.roles?.includes(warned.role) ? [warned.warning] : [];
+  if (warned && claims.roles?.includes(warned.role)) warnings.push(warned.warning);
+  const expected = expect.expectedRole;
+  if (expected && !claims.roles?.includes(expected.role)) warnings.push(expected.warning);
   return { result: ok('token', details, warnings), token };
 }
 

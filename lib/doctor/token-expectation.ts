@@ -21,6 +21,12 @@ export interface TokenExpectation {
   audienceProblem(aud: string | undefined): string;
   /** A role the token must carry, with the fix when it does not. */
   requiredRole?: { role: string; fix: string };
+  /**
+   * A role the token carries in one valid setup but not in another (an RBAC for Applications
+   * assignment is granted in Exchange and never shows in the token): its absence is a warning
+   * naming both setups, and the AUTH step decides.
+   */
+  expectedRole?: { role: string; warning: string };
   /** A role whose presence deserves a warning (a tenant-wide consent). */
   warnRole?: { role: string; warning: string };
   /** Explains a problem with the words of the row the door answers with. */
@@ -41,21 +47,32 @@ export function tokenExpectation(config: SenderConfig): TokenExpectation {
       explain: (reason) => graphFailureFromRow('graph-token-refused', reason),
     };
   }
-  const hve = config.smtp.endpoint === 'hve';
-  const role = hve ? 'Mail.Send' : 'SMTP.SendAsApp';
-  return {
-    audienceOk: (aud) => EXCHANGE_AUDIENCE.test(aud),
-    audienceProblem: (aud) =>
+  const common = {
+    audienceOk: (aud: string) => EXCHANGE_AUDIENCE.test(aud),
+    audienceProblem: (aud: string | undefined) =>
       `the token is for ${aud ?? 'no audience'}, not Exchange Online: set O365_SCOPE to https://outlook.office365.com/.default (the default)`,
-    requiredRole: {
-      role,
-      fix: hve
-        ? 'grant the app the Office 365 Exchange Online application permission Mail.Send with admin consent, and allow it on the HVE account with Add-HVEAppAccess'
-        : `grant the app the Office 365 Exchange Online application permission ${role} and admin consent (or an App RBAC assignment)`,
+    explain: (reason: string) => failureFromRow(authUnsuccessful, reason),
+  };
+  if (config.smtp.endpoint === 'hve') {
+    // HVE takes the consented Mail.Send permission only (plus Add-HVEAppAccess): no RBAC route.
+    return {
+      ...common,
+      requiredRole: {
+        role: 'Mail.Send',
+        fix: 'grant the app the Office 365 Exchange Online application permission Mail.Send with admin consent, and allow it on the HVE account with Add-HVEAppAccess',
+      },
+    };
+  }
+  return {
+    ...common,
+    expectedRole: {
+      role: SMTP_SEND_AS_APP,
+      warning: `the token has no ${SMTP_SEND_AS_APP} role. That is right when Exchange grants it through RBAC for Applications (New-ManagementRoleAssignment -Role "Application ${SMTP_SEND_AS_APP}" with a management scope on MAIL_SENDER); otherwise grant the app the Office 365 Exchange Online application permission ${SMTP_SEND_AS_APP} with admin consent. The AUTH step shows whether Exchange accepts the app.`,
     },
-    explain: (reason) => failureFromRow(authUnsuccessful, reason),
   };
 }
+
+const SMTP_SEND_AS_APP = 'SMTP.SendAsApp';
 
 /** What Office 365 answers at AUTH to a token without the role or audience. */
 const authUnsuccessful = '535 5.7.3 Authentication unsuccessful';

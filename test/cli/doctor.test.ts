@@ -39,9 +39,11 @@ beforeAll(async () => {
     clients: {
       'test-client': { secret: 'test-secret', roles: ['SMTP.SendAsApp'] },
       'no-role-client': { secret: 'no-role-secret', roles: [] },
+      // RBAC for Applications: Exchange grants the role, so Entra's token carries none.
+      'rbac-client': { secret: 'rbac-secret', roles: [] },
     },
   });
-  const mailboxes = { [SENDER]: {} };
+  const mailboxes = { [SENDER]: { rbacApps: ['rbac-client'] } };
   healthy = await startOffice365Smtp({ tokenEndpoint: tokens, mailboxes });
   noStartTls = await startOffice365Smtp({ tokenEndpoint: tokens, mailboxes, startTls: false });
   authDisabled = await startOffice365Smtp({
@@ -132,15 +134,30 @@ describe('o365-mail doctor', () => {
     expect(line(run.stdout, '- AUTH')).toContain('skipped: Token failed');
   });
 
-  it('fails at the token when the app lacks the SMTP.SendAsApp role', async () => {
+  it('passes with an RBAC for Applications assignment: no role in the token, a warning, AUTH decides', async () => {
+    const run = await doctor(
+      [],
+      env(healthy, { O365_CLIENT_ID: 'rbac-client', O365_CLIENT_SECRET: 'rbac-secret' }),
+    );
+
+    expect(run.code).toBe(0);
+    expect(line(run.stdout, '✓ Token')).toContain('issued for app rbac-client');
+    expect(run.stdout).toContain('roles (none)');
+    expect(run.stdout).toMatch(
+      /! the token has no SMTP\.SendAsApp role\. .*"Application SMTP\.SendAsApp" .*admin consent/,
+    );
+    expect(line(run.stdout, '✓ AUTH')).toContain(`235 Authentication successful as ${SENDER}`);
+  });
+
+  it('warns at the token and fails at AUTH when the app has neither the role nor an RBAC assignment', async () => {
     const run = await doctor(
       [],
       env(healthy, { O365_CLIENT_ID: 'no-role-client', O365_CLIENT_SECRET: 'no-role-secret' }),
     );
 
     expect(run.code).toBe(1);
-    expect(line(run.stdout, '✗ Token')).toContain('the token has no SMTP.SendAsApp role');
-    expect(run.stdout).toContain('roles (none)');
+    expect(run.stdout).toContain('! the token has no SMTP.SendAsApp role');
+    expect(line(run.stdout, '✗ AUTH')).toContain('535 5.7.3');
     expect(run.stdout).toMatch(
       /What it means: Office 365 refused the credentials.*no SMTP\.SendAsApp/,
     );

@@ -13,6 +13,11 @@ export interface MailboxOptions {
   sendAs?: string[];
   /** App ids (token `appid`) allowed to use this mailbox; when unset every app with the role may. */
   allowedApps?: string[];
+  /**
+   * App ids given `Application SMTP.SendAsApp` over this mailbox by RBAC for Applications (a
+   * management role assignment with a scope): Exchange grants it, so their tokens carry no role.
+   */
+  rbacApps?: string[];
 }
 
 /** Who authenticated on a session (smtp-server's `session.user`). */
@@ -81,8 +86,16 @@ export async function authenticate(
     return { kind: 'ok', user: { mailbox: user, method: 'LOGIN' } };
   }
   const check = await ctx.verifyToken(auth.accessToken ?? '');
-  if (check.kind === 'refused') return refuse(check.reason, failed, check.detail);
-  const appId = check.claims.appid ?? (check.claims.azp as string | undefined);
+  const rbacGrant =
+    check.kind === 'refused' &&
+    check.reason === 'missing-role' &&
+    check.appId !== undefined &&
+    mailbox.rbacApps?.includes(check.appId) === true;
+  if (check.kind === 'refused' && !rbacGrant) return refuse(check.reason, failed, check.detail);
+  const appId =
+    check.kind === 'valid'
+      ? (check.claims.appid ?? (check.claims.azp as string | undefined))
+      : check.appId;
   if (mailbox.allowedApps && !(appId && mailbox.allowedApps.includes(appId))) {
     return refuse('app-not-allowed', failed, `appid ${appId}`);
   }

@@ -10,7 +10,13 @@ export type TokenRefusal =
 
 export type TokenCheck =
   | { kind: 'valid'; claims: JWTPayload & { appid?: string; roles?: string[] } }
-  | { kind: 'refused'; reason: TokenRefusal; detail: string };
+  | {
+      kind: 'refused';
+      reason: TokenRefusal;
+      detail: string;
+      /** The signed token's `appid`, when only the role was missing (an RBAC grant may stand in). */
+      appId?: string;
+    };
 
 export interface TokenVerifierOptions {
   /** The token endpoint's public keys; without them every token is refused. */
@@ -36,10 +42,12 @@ export function createTokenVerifier(
       });
       const roles = Array.isArray(payload.roles) ? (payload.roles as string[]) : [];
       if (!roles.includes(options.requiredRole)) {
+        const appId = payload.appid ?? payload.azp;
         return {
           kind: 'refused',
           reason: 'missing-role',
           detail: `roles ${JSON.stringify(roles)}`,
+          ...(typeof appId === 'string' && { appId }),
         };
       }
       return {
