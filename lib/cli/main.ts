@@ -21,7 +21,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<Exit
   };
   const program = new Command('o365-mail')
     .description(
-      'Operate the o365-mail-queue: enqueue mail, inspect and replay dead letters, check the path to Office 365.',
+      'Operate the o365-mail-queue: enqueue mail, inspect and replay dead letters, check the path to Office 365, resume consuming after the circuit breaker paused it.',
     )
     .version(packageJson.version, '-V, --version')
     .showHelpAfterError('(add --help for usage)')

@@ -3,7 +3,18 @@ import { runCli } from './run-cli.ts';
 
 /** Each command's --help, and what it must mention for a user to get going. */
 const HELP: [string[], RegExp[]][] = [
-  [[], [/Usage: o365-mail/, /send/, /dlq/, /stats/, /doctor/, /Exit codes: 0 ok, 1 .*, 2 .*, 3/]],
+  [
+    [],
+    [
+      /Usage: o365-mail/,
+      /send/,
+      /dlq/,
+      /stats/,
+      /doctor/,
+      /resume/,
+      /Exit codes: 0 ok, 1 .*, 2 .*, 3/,
+    ],
+  ],
   [
     ['send'],
     [
@@ -38,6 +49,16 @@ const HELP: [string[], RegExp[]][] = [
       /--send-test <address>/,
       /--from <address>/,
       /Exit codes: 0 every step passed, 1 a step failed/,
+    ],
+  ],
+  [
+    ['resume'],
+    [
+      /circuit breaker paused it/,
+      /scheduled\s+probe/,
+      /--state-table <name>/,
+      /--stack <name>/,
+      /Examples:/,
     ],
   ],
 ];
