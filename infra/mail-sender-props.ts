@@ -180,7 +180,7 @@ export interface MailSenderProps {
   readonly maxConcurrency?: number;
   /**
    * Remember sent message ids in a DynamoDB table (on-demand, TTL), so a message that SQS
-   * redelivers or a producer enqueues twice is not sent again (README "delivery-guarantees").
+   * redelivers or a producer enqueues twice is not sent again (docs/delivery-guarantees.md).
    * `false` turns the ledger off.
    * @default true
    */

@@ -18,7 +18,7 @@ export const functionEntries = {
 
 /**
  * Packages the Lambda runtime provides, left out of the bundle: all of AWS SDK v3 (every nodejs
- * runtime since 18.x ships it). Issue 7 asks for no dependency the runtime gives for free unless
+ * runtime since 18.x ships it). A dependency the runtime gives for free is bundled only when
  * pinning it is worth it; measured with `npm run bench` (2026-11-22), it is not worth enough:
  * - bundled, esbuild keeps a tree-shaken, minified copy of the clients the sender imports, and
  *   module initialisation is about 67 ms; from the runtime Node loads those clients' packages from

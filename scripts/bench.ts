@@ -3,7 +3,7 @@
  *
  * Side by side on 127.0.0.1, through the Office 365 SMTP emulator with a delay on every reply:
  * (a) this project's Lambda handler, (b) the naive per-message consumer, (c) sqs-consumer with a
- * pooled transport; then the sender bundle's cold start. See README, "Performance".
+ * pooled transport; then the sender bundle's cold start. See docs/performance.md.
  *
  * This file only makes a throwaway test CA and restarts the bench with it trusted: Node reads
  * NODE_EXTRA_CA_CERTS once, at start, and every process of the bench needs it.

@@ -1,5 +1,6 @@
 /**
- * Exit codes of `o365-mail`, documented in the README's command-line section. Scripts may rely on them.
+ * Exit codes of `o365-mail`, documented in docs/operations.md (the `o365-mail` command line).
+ * Scripts may rely on them.
  */
 export const EXIT = {
   /** Everything asked for was done, every check passed. */

@@ -20,7 +20,7 @@ const FIX_IN_TEXT = /\. Fix: (.+)$/s;
 /**
  * Advice for a dead letter from the same failure table the sender classified it with: the
  * server's reply is found in `FailureReason` and looked up again, so `dlq show` explains it in
- * the words the README's troubleshooting table uses.
+ * the words of the reply tables in docs/replies.md.
  */
 export function explainDeadLetter(letter: DeadLetter): DeadLetterAdvice {
   switch (letter.failureClass) {

@@ -5,7 +5,7 @@
  * MailComposer rather than nodemailer's Mailer (`Mail`, what `createTransport` wraps): for the
  * options this project composes, the Mailer adds only the three priority headers on top of
  * MailComposer, and it brings DKIM signing, proxy sockets, plugins and data-URL images into the
- * Lambda bundle, none of which a path here runs (issue 7: 23 KB of bundle). The priority headers
+ * Lambda bundle, none of which a path here runs (23 KB of bundle). The priority headers
  * are set below exactly as the Mailer sets them; test/unit/lib/delivery/compose-mime.test.ts checks the MIME
  * against the Mailer's byte for byte. Options only the Mailer acts on are refused, not dropped.
  */

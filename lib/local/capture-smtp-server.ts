@@ -46,7 +46,7 @@ export interface CaptureSmtpServer extends EventEmitter<{ message: [CapturedMess
   stop(): Promise<void>;
 }
 
-/** The replies the demo's special recipients get (documented in the README as demo behaviour). */
+/** The replies the demo's special recipients get (docs/local-development.md describes them). */
 export const DEMO_UNKNOWN_RECIPIENT = 'unknown@example.invalid';
 export const DEMO_THROTTLED_RECIPIENT = 'throttled@example.com';
 export const DEMO_REFUSALS: Record<string, ScriptedReply> = {

@@ -3,9 +3,10 @@
  * `{ name, address }`, normalised to `{ name?, address }`.
  *
  * Hand-written rather than zod's `email()` because we need two things it does not give: the
- * `Name <addr>` form, and a conservative rule set we can state in the README and emit as a JSON
- * Schema `pattern` (so producers in other languages reject the same strings). The regexes below are
- * the single source of truth; `explainAddressProblem` only chooses the words for a rejection.
+ * `Name <addr>` form, and a conservative rule set we can state in docs/messages.md and emit as
+ * a JSON Schema `pattern` (so producers in other languages reject the same strings). The regexes
+ * below are the single source of truth; `explainAddressProblem` only chooses the words for a
+ * rejection.
  */
 import * as z from 'zod/mini';
 import type { MailAddress } from '../types.ts';

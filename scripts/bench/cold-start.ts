@@ -22,8 +22,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT_DIR = join(ROOT, 'node_modules', '.cache', 'o365-mail-bench');
 
 /**
- * What the "plain" bundle imports whole: every runtime dependency the sender path touches
- * (issue 7). Deliberately fixed, so the baseline does not shrink when the sender gets leaner.
+ * What the "plain" bundle imports whole: every runtime dependency the sender path touches.
+ * Deliberately fixed, so the baseline does not shrink when the sender gets leaner.
  */
 export const PLAIN_DEPENDENCIES = [
   'zod',

@@ -1,7 +1,7 @@
 import { type BenchResult, type BundleResult, perMessage, type VariantResult } from './results.ts';
 import { fmt, judgeTargets, type TargetVerdict } from './targets.ts';
 
-/** Right-aligns numbers, left-aligns the first column; plain text so it pastes into the README. */
+/** Right-aligns numbers, left-aligns the first column; plain text for docs/performance.md. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((cell, column) =>
     Math.max(cell.length, ...rows.map((row) => (row[column] ?? '').length)),

@@ -213,9 +213,9 @@ describe('sender end to end: sessions and tokens', () => {
     expect(world.smtp.messages).toHaveLength(12);
     const batches = source.reports.length;
     expect(batches).toBeGreaterThanOrEqual(3);
-    // Changed with issue 7 (was one connection per batch): the warm instance keeps its session
-    // between invocations (SMTP_KEEPALIVE_SECONDS, default 60), so all the batches share one
-    // connection, one TLS handshake and one AUTH. Back to back, no RSET check is needed either.
+    // The warm instance keeps its session between invocations (SMTP_KEEPALIVE_SECONDS, default
+    // 60), so all the batches share one connection, one TLS handshake and one AUTH. Back to back,
+    // no RSET check is needed either.
     expect(world.smtp.stats.connections).toBe(1);
     expect(world.smtp.stats.tlsHandshakes).toBe(1);
     expect(world.smtp.stats.authSuccesses).toBe(1);

@@ -1,6 +1,6 @@
 /**
  * The real handler keeps its authenticated SMTP session between warm invocations
- * (`SMTP_KEEPALIVE_SECONDS`, issue 7): fauxqs → local event source → `functions/sender.ts` → a TCP
+ * (`SMTP_KEEPALIVE_SECONDS`): fauxqs → local event source → `functions/sender.ts` → a TCP
  * relay (the network, which can drop connections) → the Office 365 emulator. The emulator's counters
  * say how many TCP connections, TLS handshakes and AUTHs the batches cost.
  *

@@ -323,7 +323,7 @@ describe('MailSender with its defaults', () => {
       // granted per bucket through `attachmentBuckets`
       'GetObject',
       'CreateSession',
-      // the delivery ledger and rate limiter tables bring their own grants (issue 6)
+      // the delivery ledger and rate limiter tables bring their own grants
       'GetItem',
       'PutItem',
       'DeleteItem',

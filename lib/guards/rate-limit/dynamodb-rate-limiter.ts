@@ -14,7 +14,7 @@ import { resolveLimits, type SendRateLimits } from './send-rate-limits.ts';
  * One item per sending mailbox (`id = "rate#<mailbox>"`; `#` cannot occur in a message id, so the
  * ledger table could hold both). Each acquire is an optimistic read-modify-write: a consistent
  * GetItem, the pure `scheduleSend`, then a PutItem conditioned on the version it read. Measured
- * against dynalite (`scripts/measure-rate-limit.ts`, README "delivery-guarantees"): 2 calls per
+ * against dynalite (`scripts/measure-rate-limit.ts`, docs/delivery-guarantees.md): 2 calls per
  * acquire when uncontended, 2.8–3.1 with 4 consumers racing on one mailbox, p50 5–10 ms added;
  * 28.9 of the 29 messages a minute a 62 s window allows, never more than 30 in any 60 s. A single
  * UpdateItem cannot express the sliding window (it needs the 30th-latest send time), and one small

@@ -2,7 +2,7 @@
  * The explicit table of Microsoft Graph `sendMail` failures, in the shape of the SMTP table
  * (`../smtp/office365-replies.ts`): every answer Graph is known to give, and the failures that come
  * without one (network, TLS, timeouts). The classifier, the DLQ reasons, `doctor` and the
- * generated table in docs/doors.md all read it, so an explanation or fix is written once.
+ * generated table in docs/replies.md all read it, so an explanation or fix is written once.
  * Sources: shared/reference/exchange-2026.md (Door 2) and Graph's throttling and sendMail pages.
  */
 import type { ReplyTableRow, TableFailureClass } from '../smtp/office365-replies.ts';

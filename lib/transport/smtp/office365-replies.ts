@@ -1,7 +1,7 @@
 /**
  * The explicit table of Office 365 failures: every reply Exchange Online is known to give a
  * submitting client, plus the failures that come without a reply (socket, TLS, DNS, token endpoint).
- * The classifier, the logs, the README's troubleshooting table and the `doctor` command all read
+ * The classifier, the logs, the reply tables of docs/replies.md and the `doctor` command all read
  * this one table, so an explanation or fix is written once.
  * Sources: shared/reference/office365-smtp.md §2–§6 (reply texts as Office 365 writes them).
  */
