@@ -178,8 +178,15 @@ export interface MailSession {
  * Result of claiming a message id in the delivery ledger. `verdict`: an earlier attempt decided the
  * outcome (the server refused the message, or some of its recipients) but its dead letter or copy
  * did not reach its queue; the text is what that attempt gave {@link DeliveryLedger.settle}.
+ * `inProgressUntil`: another attempt holds the claim until then (epoch ms), when it lapses unless
+ * that attempt completes or releases it; `'in-progress'` when that time is not known.
  */
-export type LedgerClaim = 'claimed' | 'already-sent' | 'in-progress' | { verdict: string };
+export type LedgerClaim =
+  | 'claimed'
+  | 'already-sent'
+  | 'in-progress'
+  | { inProgressUntil: number }
+  | { verdict: string };
 
 /**
  * Remembers which message ids were sent, so redelivered or re-enqueued messages are not sent twice,

@@ -5,14 +5,19 @@
  */
 import { errorText } from '../errors.ts';
 import type { DeliveryLedger, LedgerClaim } from '../types.ts';
-import { backoffSeconds } from './backoff.ts';
+import { backoffSeconds, MAX_VISIBILITY_SECONDS } from './backoff.ts';
 import type { RecordOutcome } from './batch-outcome.ts';
 
 export interface LedgerStepDeps {
   ledger?: DeliveryLedger;
   random?: () => number;
+  /** Clock in epoch milliseconds. @default Date.now */
+  now?: () => number;
   onWarning?: (message: string) => void;
 }
+
+/** A claim is looked at again this long after it lapsed, so clocks a little apart still agree it did. */
+const CLAIM_LAPSE_MARGIN_MS = 1_000;
 
 /**
  * What the ledger keeps of a claimed record's outcome: sent; nothing (a retry may send); or the
@@ -57,12 +62,18 @@ export async function claimInLedger(
   deps: LedgerStepDeps,
 ): Promise<'claimed' | { outcome: RecordOutcome; ledgerKey?: string }> {
   if (!deps.ledger) return 'claimed';
-  const retryLater = (cause: 'temporary' | 'in-progress', reason: string) => ({
+  const retryLater = (cause: 'temporary' | 'in-progress', reason: string, notBeforeMs = 0) => ({
     outcome: {
       kind: 'retry',
       cause,
       reason,
-      delaySeconds: backoffSeconds(receiveCount, 0, { random: deps.random }),
+      delaySeconds: Math.min(
+        MAX_VISIBILITY_SECONDS,
+        Math.max(
+          backoffSeconds(receiveCount, 0, { random: deps.random }),
+          Math.ceil(notBeforeMs / 1000),
+        ),
+      ),
     } satisfies RecordOutcome,
   });
   let claim: LedgerClaim;
@@ -79,6 +90,17 @@ export async function claimInLedger(
     case 'in-progress':
       return retryLater('in-progress', 'another consumer is sending this message right now');
     default: {
+      if ('inProgressUntil' in claim) {
+        // Back when the other attempt's claim lapses, not before: a claim left by a sandbox that
+        // timed out or was killed lasts the function timeout and more, and receives spent earlier
+        // on "still in progress" would carry a message that may never have been sent to the DLQ.
+        const left = claim.inProgressUntil - (deps.now ?? Date.now)();
+        return retryLater(
+          'in-progress',
+          'another consumer is sending this message right now',
+          left + CLAIM_LAPSE_MARGIN_MS,
+        );
+      }
       // Decided before, but its dead letter or copy is not on its queue yet: no second send.
       const outcome = parseVerdict(claim.verdict);
       if (outcome) return { outcome, ledgerKey: key };

@@ -196,8 +196,10 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
         return live ? 'already-sent' : undefined;
       case VERDICT:
         return live ? { verdict: Item.verdict?.S ?? '' } : undefined;
-      default:
-        return Number(Item.inProgressExpiry?.N ?? 0) >= now ? 'in-progress' : undefined;
+      default: {
+        const until = Number(Item.inProgressExpiry?.N ?? 0);
+        return until >= now ? { inProgressUntil: until } : undefined;
+      }
     }
   }
 }

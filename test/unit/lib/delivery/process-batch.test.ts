@@ -521,6 +521,19 @@ describe('processBatch with a delivery ledger and a rate limiter', () => {
     ]);
   });
 
+  it('brings a message whose claim another attempt holds back when that claim lapses, not sooner', async () => {
+    // A sandbox that timed out leaves its claim for the function timeout and more; backoff alone
+    // would spend every receive on "in progress" and dead-letter a message nobody may have sent.
+    const lapses = Date.now() + 600_000;
+    const { ledger } = fakeLedger({ busy: { inProgressUntil: lapses } });
+    const { result } = await run([mail('other', { id: 'busy' })], { deps: { ledger } });
+    const outcome = result.records[0]!.outcome;
+    expect(outcome).toMatchObject({ kind: 'retry', cause: 'in-progress' });
+    const delay = (outcome as { delaySeconds: number }).delaySeconds;
+    expect(delay).toBeGreaterThanOrEqual(600);
+    expect(delay).toBeLessThanOrEqual(602);
+  });
+
   it('keeps a refused message from the server until its dead letter is on the DLQ', async () => {
     const { ledger, calls } = fakeLedger({});
     const missingDlq = `${sqs.endpoint}/000000000000/no-such-dlq`;
