@@ -227,6 +227,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakFigures> {
     await sandboxes.close();
     // The episode's messages are its own: no faults after them, not counted with the main run's.
     await stopWatching();
+    // Nor before them: a fault injected near the end of the drain that nothing consumed (a token
+    // endpoint 503, which MSAL then holds for its Retry-After; a scripted reply) would land on the
+    // episode's first sends and measure that fault instead of the configuration outage.
+    token.reset();
+    world.smtp.faults.clear();
     const outage =
       o.configOutage && o.transport !== 'graph'
         ? await runConfigOutage(world, {
