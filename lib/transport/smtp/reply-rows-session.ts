@@ -7,7 +7,7 @@ import type { ReplyTableRow } from './office365-replies.ts';
 const FIX_SMTP_AUTH =
   'Enable SMTP AUTH for the sending mailbox: Set-CASMailbox -Identity <MAIL_SENDER> -SmtpClientAuthenticationDisabled $false (the mailbox setting wins over the tenant default).';
 const FIX_OAUTH_SETUP =
-  'Check the app-only setup: Entra permission SMTP.SendAsApp (admin consent), New-ServicePrincipal with the Enterprise Application object id, Add-MailboxPermission FullAccess on MAIL_SENDER, scope https://outlook.office365.com/.default. Right after setup, allow up to an hour to propagate.';
+  'Check the app-only setup: Entra permission SMTP.SendAsApp (admin consent), New-ServicePrincipal with the Enterprise Application object id, Add-MailboxPermission FullAccess on MAIL_SENDER, scope https://outlook.office365.com/.default. With RBAC for Applications instead: no Entra permission, and New-ManagementRoleAssignment -Role "Application SMTP.SendAsApp" -App <app id> -CustomResourceScope <scope that includes MAIL_SENDER>. Right after setup, allow up to an hour to propagate.';
 export const FIX_SEND_AS =
   'Send from MAIL_SENDER, or grant the app SendAs on that address (Add-RecipientPermission -Identity <from> -Trustee <service principal> -AccessRights SendAs), or remove the address from MAIL_ALLOWED_FROM.';
 export const FIX_ABUSE =
