@@ -1,4 +1,4 @@
-import { Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import {
   type Grant,
   type IGrantable,
@@ -270,6 +270,15 @@ export class MailSender extends Construct {
     const maxConnections =
       props.maxConnections ?? (props.transport === 'graph' ? 0 : DEFAULTS.maxConnections);
     const breaker = breakerOf(props) !== undefined;
+    const concurrency = props.maxConcurrency ?? DEFAULTS.maxConcurrency;
+    if (maxConnections > 0 && concurrency > maxConnections) {
+      // Not an error: it works, but invocations beyond the cap wait for a connection slot and,
+      // when none frees up in time, hand their batch back, which spends a receive of each message.
+      Annotations.of(this).addWarningV2(
+        'o365-mail-queue:maxConcurrencyAboveConnections',
+        `maxConcurrency ${concurrency} is above maxConnections ${maxConnections}: the extra invocations wait for a free SMTP connection and may hand their batch back, spending receives. Set maxConcurrency to ${maxConnections} or less (a mailbox takes at most 3 connections in Exchange Online).`,
+      );
+    }
     if (!ledger && !limits && maxConnections === 0 && !breaker) return undefined;
     const state = new DeliveryStateTable(this, 'DeliveryState', {
       role,

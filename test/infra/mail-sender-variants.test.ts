@@ -1,11 +1,12 @@
 import { Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MailSender } from '../../infra/mail-sender.ts';
+import type { MailSenderProps } from '../../infra/mail-sender-props.ts';
 import {
   newApp,
   newStack,
@@ -149,6 +150,24 @@ describe('MailSender variants', () => {
       (s: { Action: string | string[] }) => s.Action,
     );
     expect(actions.filter((a: string) => a.startsWith('secretsmanager:'))).toEqual([]);
+  });
+
+  it('warns at synth when maxConcurrency is above the connection cap (SMTP), not with Graph', () => {
+    const warnings = (props: Partial<MailSenderProps>) => {
+      const stack = newStack();
+      new MailSender(stack, 'MailSender', senderProps(props));
+      return Annotations.fromStack(stack)
+        .findWarning('*', Match.stringLikeRegexp('maxConcurrency'))
+        .map((w) => String(w.entry.data));
+    };
+    expect(warnings({ maxConcurrency: 4 })).toEqual([
+      expect.stringMatching(
+        /maxConcurrency 4 is above maxConnections 3: .*Set maxConcurrency to 3 or less/,
+      ),
+    ]);
+    expect(warnings({ maxConcurrency: 3 })).toEqual([]);
+    expect(warnings({ maxConcurrency: 4, maxConnections: 4 })).toEqual([]);
+    expect(warnings({ maxConcurrency: 8, transport: 'graph' })).toEqual([]);
   });
 
   it('applies tuning props and subscribes the alarm e-mail', () => {
