@@ -90,6 +90,13 @@ export interface SoakFigures {
    * window classification above (which trusts its records) means something.
    */
   sentUnrecorded: string[];
+  /**
+   * Messages the server accepted whose sender never learnt it (killed right after the 250, or the
+   * answer came after its timeout), which then spent every receive and were dead-lettered by SQS
+   * before a later attempt got through. Delivered, and in the DLQ as well: a redrive sends them
+   * again. The ledger could not record them (nobody alive knew), so they are not "unrecorded".
+   */
+  sentThenExhausted: string[];
   deadLetteredTwice: number;
   drainSeconds: number;
   drained: boolean;
@@ -127,6 +134,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
   let deadLetteredTwice = 0;
   let goodRetriesExhausted = 0;
   const unrecorded: string[] = [];
+  const sentThenExhausted: string[] = [];
   for (const m of o.messages) {
     byKind[m.kind]++;
     const copies = o.deliveries.get(m.key) ?? [];
@@ -148,7 +156,10 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     }
     if (good && copies.length === 0 && dead.length > 0) goodRetriesExhausted++;
     const recordedAt = recordTimes(m, o.ledgerWrites.get(m.key) ?? []);
-    if ([...received.keys()].some((r) => !recordedAt.has(r))) unrecorded.push(m.key);
+    if ([...received.keys()].some((r) => !recordedAt.has(r))) {
+      const exhausted = dead.some((d) => d.cls === 'retries-exhausted');
+      (exhausted ? sentThenExhausted : unrecorded).push(m.key);
+    }
     const twice = [...received].filter(([, at]) => at.length > 1);
     if (twice.length > 0) {
       sentTwice++;
@@ -175,6 +186,7 @@ export function soakFigures(o: SoakObservations): SoakFigures {
     sentTwiceInWindow: inWindow,
     sentTwiceOutsideWindow: outside,
     sentUnrecorded: unrecorded,
+    sentThenExhausted,
     deadLetteredTwice,
     drainSeconds: Math.round(o.drainMs / 100) / 10,
     drained: o.drained,
@@ -283,6 +295,7 @@ export function soakTable(f: SoakFigures): Record<string, string | number> {
     'sent twice, inside the documented window': f.sentTwiceInWindow,
     'sent twice, outside the window': f.sentTwiceOutsideWindow.length,
     'sent but never recorded by the ledger': f.sentUnrecorded.length,
+    'sent, answer lost, then dead-lettered after maxReceiveCount': f.sentThenExhausted.length,
     'time to drain (s)': f.drained ? f.drainSeconds : `not drained after ${f.drainSeconds}`,
     'faults injected': faults,
     'invocations / cold starts / timeouts / kills': `${f.sandboxes.invocations} / ${f.sandboxes.coldStarts} / ${f.sandboxes.timeouts} / ${f.sandboxes.kills}`,
