@@ -18,9 +18,9 @@ export interface SenderLogTap {
 /**
  * The sender logs one JSON line per record (its contract with CloudWatch). Locally those lines
  * would drown the one-line outcomes, so this tap keeps the per-record lines (those with an
- * `sqsMessageId`) for the outcome printer to quote their reason, and passes everything else
- * through: configuration errors, warnings without a record, any other output. With `verbose`,
- * every line passes through as well.
+ * `sqsMessageId`) for the outcome printer to quote their reason, drops INFO lines without a record
+ * (session bookkeeping), and passes everything else through: configuration errors, warnings
+ * without a record, any other output. With `verbose`, every line passes through as well.
  */
 export function tapSenderLogs(options: { verbose?: boolean } = {}): SenderLogTap {
   const entries = new Map<string, SenderLogEntry>();
@@ -66,13 +66,19 @@ function tapStream(
   };
 }
 
+const QUIET_LEVELS = new Set(['DEBUG', 'INFO']);
+
 /** Records a per-record sender line; true when it need not be printed. */
 function remember(line: string, entries: Map<string, SenderLogEntry>): boolean {
   if (!line.startsWith('{')) return false;
   try {
     const log = JSON.parse(line) as Record<string, unknown>;
     const id = log.sqsMessageId;
-    if (typeof id !== 'string' || typeof log.message !== 'string') return false;
+    if (typeof id !== 'string' || typeof log.message !== 'string') {
+      // Session bookkeeping ("SMTP session opened") says nothing about an outcome; warnings and
+      // errors without a record (a configuration problem) still show.
+      return QUIET_LEVELS.has(String(log.level).toUpperCase());
+    }
     entries.set(id, {
       level: String(log.level ?? ''),
       message: log.message,

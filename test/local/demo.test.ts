@@ -35,6 +35,8 @@ describe('npm run demo', () => {
     );
     expect(run.stdout).toContain('Every sample ended as expected');
     expect(run.stdout).not.toContain('\x1b['); // not a terminal: no colour
+    // The table, not the sender's JSON log lines (session bookkeeping included).
+    expect(table.filter((line) => line.startsWith('{'))).toEqual([]);
 
     const files = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
     expect(files).toHaveLength(3);
