@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.ts';
 
@@ -84,6 +86,20 @@ describe('o365-mail --help', () => {
     expect(option.stderr).toContain('--help');
     expect(command.code).toBe(2);
     expect(command.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it('ends quietly when the reader closes the pipe first (o365-mail --help | head -0)', async () => {
+    const bin = new URL('../../bin/o365-mail.js', import.meta.url).pathname;
+    const child = spawn(process.execPath, [bin, '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const [code] = await once(child, 'close');
+
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('prints the version', async () => {
