@@ -7,6 +7,7 @@
  */
 import { findTokenAcquisitionError } from '../../auth/token-acquisition-error.ts';
 import type { SendOutcome, SmtpReply } from '../../types.ts';
+import { bestReplyRow } from '../best-reply-row.ts';
 import { classifySmtpFailure } from '../smtp/classify-smtp-failure.ts';
 import {
   GRAPH_REPLIES,
@@ -192,16 +193,7 @@ function findReplyRow(
   reply: GraphReply,
   table: readonly GraphReplyRow[],
 ): GraphReplyRow | undefined {
-  let best: GraphReplyRow | undefined;
-  let bestScore = -1;
-  for (const row of table) {
-    const score = replyScore(row, reply);
-    if (score > bestScore) {
-      best = row;
-      bestScore = score;
-    }
-  }
-  return best;
+  return bestReplyRow(reply, table, replyScore);
 }
 
 function replyScore(row: GraphReplyRow, reply: GraphReply): number {

@@ -8,6 +8,7 @@ import {
   type TokenAcquisitionError,
 } from '../../auth/token-acquisition-error.ts';
 import type { RecipientRefusal, SendOutcome, SmtpReply } from '../../types.ts';
+import { bestReplyRow } from '../best-reply-row.ts';
 import {
   OFFICE365_REPLIES,
   type ReplyTableRow,
@@ -228,16 +229,7 @@ function findReplyRow(
   reply: SmtpReply,
   table: readonly ReplyTableRow[],
 ): ReplyTableRow | undefined {
-  let best: ReplyTableRow | undefined;
-  let bestScore = -1;
-  for (const row of table) {
-    const score = replyScore(row, reply);
-    if (score > bestScore) {
-      best = row;
-      bestScore = score;
-    }
-  }
-  return best;
+  return bestReplyRow(reply, table, replyScore);
 }
 
 function replyScore(row: ReplyTableRow, reply: SmtpReply): number {
