@@ -5,8 +5,8 @@
  * Why hand-written: MSAL node imports jsonwebtoken for exactly one call, `jwt.sign(payload,
  * privateKey, { header })` in its `ClientAssertion` (the RFC 7523 client assertion of a certificate
  * credential, RS256 with `x5t` or PS256 with `x5t#S256`, optionally `x5c`). With jsonwebtoken come
- * jws, jwa, semver, ms, safe-buffer and six lodash packages: about 57 KB of a bundle kept under
- * 500 KB, for what `node:crypto` does in one `sign()`. This module does that call the
+ * jws, jwa, semver, ms, safe-buffer and six lodash packages: about 57 KB of the
+ * sender bundle, for what `node:crypto` does in one `sign()`. This module does that call the
  * way jsonwebtoken 9 does it, and refuses everything else loudly rather than guessing:
  * - header `{ alg, typ: 'JWT', ...options.header }`, payload plus `iat` (now, in seconds) unless
  *   the payload has one, both as base64url JSON, signed over `header.payload`;
