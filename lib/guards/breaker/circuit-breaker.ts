@@ -138,7 +138,9 @@ export class CircuitBreaker {
   /** Resumes consuming; `resumed` is false when it was not paused. */
   async resume(): Promise<{ resumed: boolean; switched?: SwitchResult }> {
     // The consumer first: a store that says "resumed" while the mapping stays off would strand mail.
+    // So when the switch fails, the store stays paused and the next probe tries again.
     const switched = await this.#consumer?.resume();
+    if (switched && !switched.ok) return { resumed: false, switched };
     const resumed = await this.#store.resume(this.#now());
     return { resumed, ...(switched && { switched }) };
   }

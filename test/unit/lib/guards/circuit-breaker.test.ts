@@ -140,6 +140,19 @@ describe('CircuitBreaker', () => {
     expect((await b.resume()).resumed).toBe(false);
   });
 
+  it('stays paused when the consumer cannot be switched back on, so the next probe tries again', async () => {
+    const failed = {
+      ok: false,
+      error: 'AccessDeniedException: lambda:UpdateEventSourceMapping',
+    } as const;
+    const { calls, consumer } = recordingSwitch(failed);
+    const { breaker: b } = breaker(60_000, consumer);
+    await b.afterBatch(CONFIG);
+    expect(await b.resume()).toEqual({ resumed: false, switched: failed });
+    expect((await b.state()).paused).toBe(true);
+    expect(calls).toEqual(['pause', 'resume']);
+  });
+
   it('says paused, why, the fix and how it resumes in one line', () => {
     expect(
       pausedMessage({
