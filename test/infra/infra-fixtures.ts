@@ -1,10 +1,10 @@
 /** Shared fixtures for the infra tests: valid props, a fresh stack, and no AWS credentials. */
 import { readFileSync } from 'node:fs';
 import { App, AssetStaging, Stack } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import type { MailSenderProps } from '../../infra/mail-sender.ts';
+import { MailSender, type MailSenderProps } from '../../infra/mail-sender.ts';
 
 export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 export const CLIENT_ID = '11111111-2222-4333-8444-555555555555';
@@ -82,4 +82,23 @@ export function policyOf(template: Template, stack: Stack, role: IRole | undefin
   // The role's default policy, and the breaker's own (see infra/consumption-breaker.ts).
   if (policies.length === 0) throw new Error('no policy on the role');
   return policies.flatMap((policy) => policy.Properties.PolicyDocument.Statement);
+}
+
+/** A `MailSender` with {@link senderProps} and `overrides` in a fresh stack, and its template. */
+export function synthSender(overrides: Partial<MailSenderProps> = {}) {
+  const stack = newStack();
+  const sender = new MailSender(stack, 'MailSender', senderProps(overrides));
+  return { stack, sender, template: Template.fromStack(stack) };
+}
+
+/** The sender function's environment variables (the function that has `MAIL_SENDER`). */
+export function senderVariables(template: Template): Record<string, unknown> {
+  const [fn] = Object.values(
+    template.findResources('AWS::Lambda::Function', {
+      Properties: {
+        Environment: { Variables: Match.objectLike({ MAIL_SENDER: Match.anyValue() }) },
+      },
+    }),
+  );
+  return (fn?.Properties.Environment.Variables ?? {}) as Record<string, unknown>;
 }

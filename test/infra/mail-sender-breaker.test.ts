@@ -1,26 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { MailSender, MailSenderPropsError } from '../../infra/mail-sender.ts';
+import { MailSenderPropsError } from '../../infra/mail-sender.ts';
 import { METRICS_NAMESPACE } from '../../infra/mail-sender-monitoring.ts';
 import { PROBE_EVENT } from '../../lib/guards/breaker/probe-event.ts';
-import { newStack, policyOf, senderProps } from './infra-fixtures.ts';
-
-function synth(overrides: Parameters<typeof senderProps>[0] = {}) {
-  const stack = newStack();
-  const sender = new MailSender(stack, 'MailSender', senderProps(overrides));
-  return { stack, sender, template: Template.fromStack(stack) };
-}
-
-function variables(template: Template): Record<string, unknown> {
-  const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-  return fn?.Properties.Environment.Variables;
-}
+import { policyOf, senderVariables, synthSender } from './infra-fixtures.ts';
 
 describe('MailSender circuit breaker', () => {
   it('probes every minute with the probe input, on the sender itself, without EventBridge retries', () => {
-    const { stack, sender, template } = synth();
+    const { stack, sender, template } = synthSender();
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
@@ -40,7 +29,7 @@ describe('MailSender circuit breaker', () => {
   });
 
   it('lets the function switch exactly its own event source mapping, and keeps its state in the table', () => {
-    const { stack, sender, template } = synth();
+    const { stack, sender, template } = synthSender();
     const [mapping] = Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'));
     const statements = policyOf(template, stack, sender.fn.role);
     const update = statements.find(
@@ -49,14 +38,14 @@ describe('MailSender circuit breaker', () => {
     expect(update.Action).toBe('lambda:UpdateEventSourceMapping');
     expect(JSON.stringify(update.Resource)).toContain(`"Ref":"${mapping}"`);
     expect(JSON.stringify(update.Resource)).toContain(':event-source-mapping:');
-    expect(variables(template)).toMatchObject({
+    expect(senderVariables(template)).toMatchObject({
       MAIL_STATE_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
       MAIL_BREAKER_OUTAGE_SECONDS: '60',
     });
   });
 
   it('alarms while paused, on the maximum of ConsumptionPaused', () => {
-    const { stack, sender, template } = synth();
+    const { stack, sender, template } = synthSender();
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: METRICS_NAMESPACE,
       MetricName: 'ConsumptionPaused',
@@ -69,19 +58,19 @@ describe('MailSender circuit breaker', () => {
   });
 
   it('takes a custom probe interval and outage threshold', () => {
-    const { template } = synth({
+    const { template } = synthSender({
       breaker: { probeInterval: Duration.minutes(5), outageAfter: Duration.seconds(0) },
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
-    expect(variables(template)).toMatchObject({ MAIL_BREAKER_OUTAGE_SECONDS: '0' });
+    expect(senderVariables(template)).toMatchObject({ MAIL_BREAKER_OUTAGE_SECONDS: '0' });
   });
 
   it('turned off: no schedule, no permission, no alarm, and the sender told so', () => {
-    const { stack, sender, template } = synth({ breaker: false });
+    const { stack, sender, template } = synthSender({ breaker: false });
     template.resourceCountIs('AWS::Events::Rule', 0);
     expect(sender.breaker).toBeUndefined();
-    expect(variables(template)).toMatchObject({ MAIL_BREAKER: 'off' });
-    expect(variables(template)).not.toHaveProperty('MAIL_BREAKER_OUTAGE_SECONDS');
+    expect(senderVariables(template)).toMatchObject({ MAIL_BREAKER: 'off' });
+    expect(senderVariables(template)).not.toHaveProperty('MAIL_BREAKER_OUTAGE_SECONDS');
     expect(JSON.stringify(policyOf(template, stack, sender.fn.role))).not.toContain('lambda:');
     expect(
       Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
@@ -93,7 +82,7 @@ describe('MailSender circuit breaker', () => {
   it('refuses intervals EventBridge and the sender cannot take', () => {
     let error: unknown;
     try {
-      synth({
+      synthSender({
         breaker: { probeInterval: Duration.seconds(30), outageAfter: Duration.hours(2) },
         environment: { MAIL_BREAKER: 'off' },
       });
@@ -111,7 +100,7 @@ describe('MailSender circuit breaker', () => {
   });
 
   it('passes the AWS Solutions checks', () => {
-    const { stack } = synth();
+    const { stack } = synthSender();
     const findings = new AwsSolutionsChecks(stack.node.root)
       .validateScope(stack.node.root)
       .violations.map((v) => v.ruleName);

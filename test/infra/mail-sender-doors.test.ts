@@ -1,29 +1,10 @@
 /** The door props: what the function is told, and the defaults each door changes. */
-import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mailSenderPropsFrom } from '../../infra/mail-queue-stack.ts';
-import { MailSender } from '../../infra/mail-sender.ts';
 import * as infraDoors from '../../infra/mail-sender-props.ts';
 import { parseStackSettings, StackSettingsError } from '../../infra/stack-settings.ts';
 import * as libDoors from '../../lib/config/transport-config.ts';
-import { newStack, senderProps, withoutAwsCredentials } from './infra-fixtures.ts';
-
-function synth(overrides: Parameters<typeof senderProps>[0]) {
-  const stack = newStack();
-  const sender = new MailSender(stack, 'MailSender', senderProps(overrides));
-  return { template: Template.fromStack(stack), sender };
-}
-
-function variables(template: Template): Record<string, unknown> {
-  const [fn] = Object.values(
-    template.findResources('AWS::Lambda::Function', {
-      Properties: {
-        Environment: { Variables: Match.objectLike({ MAIL_SENDER: Match.anyValue() }) },
-      },
-    }),
-  );
-  return (fn?.Properties.Environment.Variables ?? {}) as Record<string, unknown>;
-}
+import { newStack, senderVariables, synthSender, withoutAwsCredentials } from './infra-fixtures.ts';
 
 describe('MailSender doors', () => {
   beforeAll(() => withoutAwsCredentials());
@@ -36,8 +17,8 @@ describe('MailSender doors', () => {
   });
 
   it('SMTP by default: no door variables, the rate limit and connection cap on', () => {
-    const { template } = synth({});
-    const env = variables(template);
+    const { template } = synthSender({});
+    const env = senderVariables(template);
     expect(env).not.toHaveProperty('MAIL_TRANSPORT');
     expect(env).not.toHaveProperty('SMTP_ENDPOINT');
     expect(env).toMatchObject({
@@ -48,14 +29,14 @@ describe('MailSender doors', () => {
   });
 
   it('Graph: the transport and its settings reach the function; no SMTP connection cap', () => {
-    const { template, sender } = synth({
+    const { template, sender } = synthSender({
       transport: 'graph',
       graphEndpoint: 'https://graph.microsoft.us',
       authorityHost: 'https://login.microsoftonline.us',
       saveToSentItems: false,
       graphLargeMessages: 'upload',
     });
-    const env = variables(template);
+    const env = senderVariables(template);
     expect(env).toMatchObject({
       MAIL_TRANSPORT: 'graph',
       O365_GRAPH_ENDPOINT: 'https://graph.microsoft.us',
@@ -71,11 +52,11 @@ describe('MailSender doors', () => {
   });
 
   it('HVE: its host, and no rate limit unless asked for', () => {
-    const env = variables(synth({ endpoint: 'hve' }).template);
+    const env = senderVariables(synthSender({ endpoint: 'hve' }).template);
     expect(env).toMatchObject({ SMTP_ENDPOINT: 'hve', SMTP_HOST: 'smtp.hve.mx.microsoft' });
     expect(env).not.toHaveProperty('MAIL_RATE_PER_MINUTE');
-    const limited = variables(
-      synth({ endpoint: 'hve', sendRateLimit: { messagesPerMinute: 600 } }).template,
+    const limited = senderVariables(
+      synthSender({ endpoint: 'hve', sendRateLimit: { messagesPerMinute: 600 } }).template,
     );
     expect(limited).toMatchObject({ MAIL_RATE_PER_MINUTE: '600' });
   });

@@ -2,23 +2,12 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { MailSender, MailSenderPropsError } from '../../infra/mail-sender.ts';
-import { newStack, policyOf, senderProps } from './infra-fixtures.ts';
-
-function synth(overrides: Parameters<typeof senderProps>[0] = {}) {
-  const stack = newStack();
-  const sender = new MailSender(stack, 'MailSender', senderProps(overrides));
-  return { stack, sender, template: Template.fromStack(stack) };
-}
-
-function variables(template: Template): Record<string, unknown> {
-  const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-  return fn?.Properties.Environment.Variables;
-}
+import { MailSenderPropsError } from '../../infra/mail-sender.ts';
+import { policyOf, senderVariables, synthSender } from './infra-fixtures.ts';
 
 describe('MailSender delivery ledger, rate-limit and connection-lease table', () => {
   it('by default keeps both in one on-demand table with TTL, keyed by id', () => {
-    const { stack, sender, template } = synth();
+    const { stack, sender, template } = synthSender();
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
@@ -28,7 +17,7 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
     });
     const table = stack.resolve(sender.deliveryState?.table.tableName);
     // A claim outlives the 60 s function timeout by a minute; sent ids are kept 7 days.
-    expect(variables(template)).toMatchObject({
+    expect(senderVariables(template)).toMatchObject({
       MAIL_LEDGER_TABLE: table,
       MAIL_LEDGER_TTL_SECONDS: '604800',
       MAIL_LEDGER_IN_PROGRESS_SECONDS: '120',
@@ -39,27 +28,27 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
   });
 
   it('caps SMTP connections per mailbox with leases in the same table, 3 by default', () => {
-    const { stack, sender, template } = synth();
-    expect(variables(template)).toMatchObject({
+    const { stack, sender, template } = synthSender();
+    expect(senderVariables(template)).toMatchObject({
       MAIL_STATE_TABLE: stack.resolve(sender.deliveryState?.table.tableName),
       MAIL_MAX_CONNECTIONS: '3',
       // A lease outlives the 60 s function timeout.
       MAIL_CONNECTION_LEASE_SECONDS: '90',
     });
-    expect(variables(synth({ maxConnections: 2 }).template)).toMatchObject({
+    expect(senderVariables(synthSender({ maxConnections: 2 }).template)).toMatchObject({
       MAIL_MAX_CONNECTIONS: '2',
     });
-    const off = variables(synth({ maxConnections: 0, breaker: false }).template);
+    const off = senderVariables(synthSender({ maxConnections: 0, breaker: false }).template);
     expect(off).toMatchObject({ MAIL_MAX_CONNECTIONS: '0' });
     expect(off).not.toHaveProperty('MAIL_STATE_TABLE');
     // The lease alone keeps the table.
-    const leaseOnly = synth({ deliveryLedger: false, sendRateLimit: false, breaker: false });
+    const leaseOnly = synthSender({ deliveryLedger: false, sendRateLimit: false, breaker: false });
     leaseOnly.template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    expect(variables(leaseOnly.template)).not.toHaveProperty('MAIL_RATE_TABLE');
+    expect(senderVariables(leaseOnly.template)).not.toHaveProperty('MAIL_RATE_TABLE');
   });
 
   it('lets the function do exactly the four item operations on that table', () => {
-    const { stack, sender, template } = synth();
+    const { stack, sender, template } = synthSender();
     expect(policyOf(template, stack, sender.fn.role)).toContainEqual({
       Sid: 'DeliveryState',
       Effect: 'Allow',
@@ -74,12 +63,12 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
   });
 
   it('takes a custom ledger window and mailbox budget', () => {
-    const { template } = synth({
+    const { template } = synthSender({
       timeout: Duration.seconds(30),
       deliveryLedgerTtl: Duration.days(2),
       sendRateLimit: { messagesPerMinute: 20 },
     });
-    expect(variables(template)).toMatchObject({
+    expect(senderVariables(template)).toMatchObject({
       MAIL_LEDGER_TTL_SECONDS: '172800',
       MAIL_LEDGER_IN_PROGRESS_SECONDS: '90',
       MAIL_RATE_PER_MINUTE: '20',
@@ -88,15 +77,15 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
   });
 
   it('turns the ledger and the limiter off one by one, and drops the table with all guards off', () => {
-    const noLedger = variables(synth({ deliveryLedger: false }).template);
+    const noLedger = senderVariables(synthSender({ deliveryLedger: false }).template);
     expect(noLedger).not.toHaveProperty('MAIL_LEDGER_TABLE');
     expect(noLedger).toHaveProperty('MAIL_RATE_TABLE');
 
-    const noLimit = variables(synth({ sendRateLimit: false }).template);
+    const noLimit = senderVariables(synthSender({ sendRateLimit: false }).template);
     expect(noLimit).toHaveProperty('MAIL_LEDGER_TABLE');
     expect(noLimit).not.toHaveProperty('MAIL_RATE_TABLE');
 
-    const { stack, sender, template } = synth({
+    const { stack, sender, template } = synthSender({
       deliveryLedger: false,
       sendRateLimit: false,
       maxConnections: 0,
@@ -104,7 +93,7 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
     });
     template.resourceCountIs('AWS::DynamoDB::Table', 0);
     expect(sender.deliveryState).toBeUndefined();
-    expect(variables(template)).not.toHaveProperty('MAIL_RATE_TABLE');
+    expect(senderVariables(template)).not.toHaveProperty('MAIL_RATE_TABLE');
     expect(policyOf(template, stack, sender.fn.role)).not.toContainEqual(
       expect.objectContaining({ Sid: 'DeliveryState' }),
     );
@@ -113,7 +102,7 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
   it('refuses budgets and windows that cannot work, and env that would bypass the props', () => {
     let error: unknown;
     try {
-      synth({
+      synthSender({
         deliveryLedgerTtl: Duration.seconds(10),
         sendRateLimit: { messagesPerMinute: 0, recipientsPerDay: 1.5 },
         maxConnections: -1,
@@ -136,7 +125,7 @@ describe('MailSender delivery ledger, rate-limit and connection-lease table', ()
   });
 
   it('passes the AWS Solutions checks', () => {
-    const { stack } = synth();
+    const { stack } = synthSender();
     const findings = new AwsSolutionsChecks(stack.node.root)
       .validateScope(stack.node.root)
       .violations.map((v) => v.ruleName);

@@ -13,6 +13,7 @@ import {
   policyOf,
   SECRET_ARN,
   senderProps,
+  synthSender,
   withoutAwsCredentials,
 } from './infra-fixtures.ts';
 
@@ -153,13 +154,10 @@ describe('MailSender variants', () => {
   });
 
   it('warns at synth when maxConcurrency is above the connection cap (SMTP), not with Graph', () => {
-    const warnings = (props: Partial<MailSenderProps>) => {
-      const stack = newStack();
-      new MailSender(stack, 'MailSender', senderProps(props));
-      return Annotations.fromStack(stack)
+    const warnings = (props: Partial<MailSenderProps>) =>
+      Annotations.fromStack(synthSender(props).stack)
         .findWarning('*', Match.stringLikeRegexp('maxConcurrency'))
         .map((w) => String(w.entry.data));
-    };
     expect(warnings({ maxConcurrency: 4 })).toEqual([
       expect.stringMatching(
         /maxConcurrency 4 is above maxConnections 3: .*Set maxConcurrency to 3 or less/,
